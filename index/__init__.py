@@ -1,0 +1,22 @@
+"""FAISS catalog index: choose, build, publish atomically, open read-only, search with filters."""
+
+from .build import IndexWriter
+from .choose import INDEX_TYPES, choose_index_key
+from .errors import CatalogIndexError, FingerprintMismatchError, IndexFormatError, IndexNotFoundError
+from .records import Filters
+from .search import CatalogIndex, SearchHit
+from .store import Manifest
+
+__all__ = [
+    "INDEX_TYPES",
+    "CatalogIndex",
+    "CatalogIndexError",
+    "Filters",
+    "FingerprintMismatchError",
+    "IndexFormatError",
+    "IndexNotFoundError",
+    "IndexWriter",
+    "Manifest",
+    "SearchHit",
+    "choose_index_key",
+]

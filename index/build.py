@@ -1,0 +1,82 @@
+"""Writing a new index build: vectors and records go to a fresh directory, published only when whole."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from catalog.product import Product
+
+from .choose import choose_index_key
+from .records import write_records
+from .store import PRODUCTS, VECTORS, Manifest, new_build_dir, publish
+
+log = logging.getLogger(__name__)
+
+
+class IndexWriter:
+    """Collects vectors with their products, then builds, saves and swaps in the index on commit.
+
+    Used as a context manager, an exception before :meth:`commit` discards the partial build and
+    leaves the index being served untouched.
+    """
+
+    def __init__(self, root: Path, *, fingerprint: str, dim: int, engine: dict | None = None,
+                 index_type: str = "auto") -> None:
+        self.root = Path(root)
+        self.fingerprint = fingerprint
+        self.dim = dim
+        self.engine = engine or {}
+        self.index_type = index_type
+        self.directory = new_build_dir(self.root)
+        self._chunks: list[np.ndarray] = []
+        self._product_ids: set[str] = set()
+        self.count = 0
+
+    def add(self, vectors: np.ndarray, products: Sequence[Product]) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dim or len(vectors) != len(products):
+            raise ValueError(f"expected ({len(products)}, {self.dim}) vectors, got {vectors.shape}")
+        duplicates = [p.id for p in products if p.id in self._product_ids]
+        if duplicates or len({p.id for p in products}) != len(products):
+            raise ValueError(f"duplicate product ids in one index: {duplicates[:5]}")
+        write_records(self.directory / PRODUCTS, products, first_id=self.count)
+        self._product_ids.update(p.id for p in products)
+        self._chunks.append(vectors)
+        self.count += len(products)
+
+    def commit(self, *, source: str = "", source_hash: str = "", skipped: int = 0,
+               build_seconds: float = 0.0) -> Manifest:
+        if self.count == 0:
+            raise ValueError("no products could be indexed, so there is nothing to publish")
+        vectors = np.concatenate(self._chunks)
+        key = choose_index_key(self.count, self.dim, self.index_type)
+        index = faiss.index_factory(self.dim, key, faiss.METRIC_INNER_PRODUCT)
+        if not index.is_trained:
+            index.train(vectors)
+        index.add(vectors)
+        faiss.write_index(index, str(self.directory / VECTORS))
+        manifest = Manifest(fingerprint=self.fingerprint, count=self.count, dim=self.dim, index_key=key,
+                            engine=self.engine, source=source, source_hash=source_hash, skipped=skipped,
+                            build_seconds=round(build_seconds, 3))
+        manifest.write(self.directory)
+        final = publish(self.directory)
+        log.info("published index %s: %d items, %s", final.name, self.count, key)
+        self.directory = final
+        return manifest
+
+    def abort(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> IndexWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is not None:
+            log.warning("index build aborted (%s); the previous index keeps serving", exc_type.__name__)
+            self.abort()

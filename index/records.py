@@ -1,0 +1,125 @@
+"""Product records beside the vectors: SQLite, keyed by the FAISS id, with filterable columns."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from catalog.product import Product
+
+_SCHEMA = """
+CREATE TABLE products (
+    faiss_id INTEGER PRIMARY KEY,
+    product_id TEXT NOT NULL UNIQUE,
+    gender TEXT, color TEXT, product_type TEXT, usage TEXT,
+    record TEXT NOT NULL
+);
+CREATE INDEX products_gender ON products(gender);
+CREATE INDEX products_usage ON products(usage);
+"""
+
+# Feeds say male/female (Merchant Center) or Men/Women (the sample); filters speak one language.
+_GENDER_WORDS = {"male": "men", "man": "men", "female": "women", "woman": "women"}
+# A unisex item suits a shopper filtering for men or for women.
+_GENDER_MATCHES = {"men": ("men", "unisex"), "women": ("women", "unisex")}
+
+
+def normalise_gender(value: str | None) -> str | None:
+    if not value:
+        return None
+    word = value.strip().lower()
+    return _GENDER_WORDS.get(word, word)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrowing of results; each field is case-insensitive, None means 'any'.
+
+    gender matches exactly (unisex items match men and women); color and product_type match when the
+    value contains the word ('blue' finds 'Navy Blue'); usage matches exactly.
+    """
+
+    gender: str | None = None
+    color: str | None = None
+    product_type: str | None = None
+    usage: str | None = None
+
+    def __bool__(self) -> bool:
+        return any((self.gender, self.color, self.product_type, self.usage))
+
+    def where(self) -> tuple[str, list[str]]:
+        clauses, params = [], []
+        if self.gender:
+            wanted = _GENDER_MATCHES.get(normalise_gender(self.gender), (normalise_gender(self.gender),))
+            clauses.append(f"gender IN ({','.join('?' * len(wanted))})")
+            params.extend(wanted)
+        for column, value in (("color", self.color), ("product_type", self.product_type)):
+            if value:
+                clauses.append(f"{column} LIKE ? ESCAPE '\\'")
+                params.append("%" + _escape_like(value.strip().lower()) + "%")
+        if self.usage:
+            clauses.append("usage = ?")
+            params.append(self.usage.strip().lower())
+        return " AND ".join(clauses) or "1", params
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _usage(product: Product) -> str | None:
+    usage = product.extra.get("usage")
+    return usage.strip().lower() if usage else None
+
+
+def write_records(path: Path, products: Iterable[Product], first_id: int = 0) -> int:
+    """Append products with consecutive FAISS ids from ``first_id``; returns how many were written."""
+    connection = sqlite3.connect(path)
+    try:
+        if first_id == 0:
+            connection.executescript(_SCHEMA)
+        rows = [
+            (first_id + offset, p.id, normalise_gender(p.gender), (p.color or "").lower() or None,
+             (p.product_type or "").lower() or None, _usage(p), json.dumps(p.to_dict(), ensure_ascii=False))
+            for offset, p in enumerate(products)
+        ]
+        with connection:
+            connection.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        return len(rows)
+    finally:
+        connection.close()
+
+
+class ProductRecords:
+    """Read-only access to a build's products, safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        self._connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+
+    def get_many(self, faiss_ids: Sequence[int]) -> dict[int, Product]:
+        if not faiss_ids:
+            return {}
+        marks = ",".join("?" * len(faiss_ids))
+        rows = self._query(f"SELECT faiss_id, record FROM products WHERE faiss_id IN ({marks})",
+                           [int(i) for i in faiss_ids])
+        return {faiss_id: Product.from_dict(json.loads(record)) for faiss_id, record in rows}
+
+    def faiss_id_of(self, product_id: str) -> int | None:
+        rows = self._query("SELECT faiss_id FROM products WHERE product_id = ?", [product_id])
+        return rows[0][0] if rows else None
+
+    def matching_ids(self, filters: Filters) -> list[int]:
+        where, params = filters.where()
+        return [row[0] for row in self._query(f"SELECT faiss_id FROM products WHERE {where}", params)]
+
+    def _query(self, sql: str, params: Sequence) -> list[tuple]:
+        with self._lock:
+            return self._connection.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        self._connection.close()

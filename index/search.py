@@ -1,0 +1,118 @@
+"""Opening a published index read-only and searching it, with attribute filters and paging."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from catalog.product import Product
+
+from .errors import FingerprintMismatchError
+from .records import Filters, ProductRecords
+from .store import PRODUCTS, VECTORS, Manifest, resolve_build
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    product: Product
+    score: float
+    rank: int
+
+
+class CatalogIndex:
+    """A published build: FAISS vectors (inner product on unit vectors = cosine) plus product records."""
+
+    def __init__(self, directory: Path, manifest: Manifest, vectors: faiss.Index,
+                 records: ProductRecords) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self._vectors = vectors
+        self._records = records
+
+    @classmethod
+    def open(cls, root: Path, expected_fingerprint: str | None = None) -> CatalogIndex:
+        directory = resolve_build(Path(root))
+        manifest = Manifest.read(directory)
+        if expected_fingerprint and manifest.fingerprint != expected_fingerprint:
+            built_by = manifest.engine.get("backbone", "another engine")
+            raise FingerprintMismatchError(
+                f"the index at {root} was built by a different engine ({built_by}, fingerprint "
+                f"{manifest.fingerprint}) than the one loaded now (fingerprint {expected_fingerprint}); "
+                f"its vectors are not comparable. Rebuild it with: fashionbot index build "
+                f"--catalog {manifest.source or 'FEED'} --out {root}"
+            )
+        vectors = faiss.read_index(str(directory / VECTORS), faiss.IO_FLAG_READ_ONLY)
+        if hasattr(vectors, "hnsw"):
+            vectors.hnsw.efSearch = 128
+        ivf = faiss.try_extract_index_ivf(vectors)
+        if ivf is not None:
+            ivf.nprobe = 32
+            ivf.make_direct_map()  # filtered search re-scores allowed items by id
+        return cls(directory, manifest, vectors, ProductRecords(directory / PRODUCTS))
+
+    def __len__(self) -> int:
+        return self._vectors.ntotal
+
+    @property
+    def dim(self) -> int:
+        return self._vectors.d
+
+    def search(self, vectors: np.ndarray, k: int, offset: int = 0,
+               filters: Filters | None = None) -> list[list[SearchHit]]:
+        """Ranked hits ``offset .. offset+k`` for each query row, best first.
+
+        With filters, only matching items are ranked, and k of them come back whenever k exist.
+        """
+        if k < 1 or offset < 0:
+            raise ValueError(f"need k >= 1 and offset >= 0, got k={k}, offset={offset}")
+        queries = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
+        if queries.shape[1] != self.dim:
+            raise ValueError(f"query vectors have {queries.shape[1]} dims, the index has {self.dim}")
+        wanted = min(offset + k, len(self))
+        if filters:
+            scores, ids = self._filtered_search(queries, wanted, filters)
+        else:
+            scores, ids = self._vectors.search(queries, wanted) if wanted else self._empty(len(queries))
+        return [self._hits(row_scores[offset:], row_ids[offset:], offset)
+                for row_scores, row_ids in zip(scores, ids, strict=True)]
+
+    def _filtered_search(self, queries: np.ndarray, wanted: int, filters: Filters):
+        allowed = np.asarray(self._records.matching_ids(filters), dtype=np.int64)
+        wanted = min(wanted, len(allowed))
+        if wanted == 0:
+            return self._empty(len(queries))
+        if len(allowed) <= 20_000 or len(allowed) * 4 <= len(self):
+            # Few candidates: score them exactly. Cheaper than a selective graph walk, and exact.
+            candidates = self._vectors.reconstruct_batch(allowed)
+            all_scores = queries @ candidates.T
+            order = np.argsort(-all_scores, axis=1, kind="stable")[:, :wanted]
+            return np.take_along_axis(all_scores, order, axis=1), allowed[order]
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        return self._vectors.search(queries, wanted, params=params)
+
+    @staticmethod
+    def _empty(rows: int):
+        return np.zeros((rows, 0), dtype=np.float32), np.zeros((rows, 0), dtype=np.int64)
+
+    def _hits(self, scores: np.ndarray, ids: np.ndarray, offset: int) -> list[SearchHit]:
+        valid = [(float(s), int(i)) for s, i in zip(scores, ids, strict=True) if i >= 0]
+        products = self._records.get_many([i for _, i in valid])
+        return [SearchHit(products[i], score, offset + rank)
+                for rank, (score, i) in enumerate(valid) if i in products]
+
+    def product(self, product_id: str) -> Product | None:
+        faiss_id = self._records.faiss_id_of(product_id)
+        return None if faiss_id is None else self._records.get_many([faiss_id]).get(faiss_id)
+
+    def vector(self, product_id: str) -> np.ndarray | None:
+        faiss_id = self._records.faiss_id_of(product_id)
+        return None if faiss_id is None else self._vectors.reconstruct(faiss_id)
+
+    def close(self) -> None:
+        self._records.close()

@@ -1,0 +1,38 @@
+"""Catalog test fixtures: feed files written on the fly and a real local image server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from catalog_helpers import ImageServer
+
+
+@pytest.fixture
+def write_feed(tmp_path: Path) -> Callable[..., Path]:
+    """Write feed text (or bytes) as given, byte for byte, so line numbers in the test are the file's."""
+
+    def write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        return path
+
+    return write
+
+
+@pytest.fixture
+async def image_server() -> AsyncIterator[ImageServer]:
+    images = ImageServer(cap=4096)
+    app = web.Application()
+    app.router.add_get("/{name}", images.handle)
+    images.server = TestServer(app, host="127.0.0.1")
+    await images.server.start_server()
+    try:
+        yield images
+    finally:
+        images.release.set()
+        await images.server.close()

@@ -1,0 +1,86 @@
+"""Backbone registry: packaged weights map strictly and see ImageNet things; offline never hangs."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import timm
+import torch
+from PIL import Image
+
+from engine import BackboneUnavailableError, create_backbone
+from engine import backbones as registry
+from engine.preprocess import build_transform, inference_data_config
+
+# ImageNet-1k class indices (torchvision's ordering).
+JERSEY, SWEATSHIRT, RUNNING_SHOE, SANDAL, LOAFER = 610, 841, 770, 774, 630
+
+
+def imagenet_top5(image: Image.Image) -> list[int]:
+    state_dict, _ = registry.PACKAGED_WEIGHTS["tf_efficientnet_lite0"]()
+    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    model.load_state_dict(state_dict, strict=True)
+    model.eval()
+    batch = build_transform(inference_data_config(model))(image)[None]
+    with torch.inference_mode():
+        return model(batch)[0].topk(5).indices.tolist()
+
+
+def test_packaged_weights_give_sensible_imagenet_predictions(test_data):
+    repo = test_data.parent.parent
+    tshirt = Image.open(repo / "demo/images/1578.jpg").convert("RGB")  # Domyos red T-shirt
+    shoe = Image.open(repo / "demo/images/1548.jpg").convert("RGB")  # Puma sneaker
+    assert {JERSEY, SWEATSHIRT} & set(imagenet_top5(tshirt))
+    assert {RUNNING_SHOE, SANDAL, LOAFER} & set(imagenet_top5(shoe))
+
+
+def test_packaged_backbone_is_a_pooled_feature_extractor():
+    backbone = create_backbone("tf_efficientnet_lite0")
+    assert backbone.model.num_features == 1280
+    assert "efficientnet-lite0" in backbone.weights_source
+    with torch.inference_mode():
+        assert backbone.model(torch.zeros(1, 3, 224, 224)).shape == (1, 1280)
+
+
+def test_auto_falls_back_to_packaged_offline_within_seconds(monkeypatch):
+    monkeypatch.setattr(registry, "_hub_weights_file", _offline_hub)
+    started = time.monotonic()
+    backbone = create_backbone("auto")
+    assert backbone.name == "tf_efficientnet_lite0"
+    assert time.monotonic() - started < 5
+
+
+def _offline_hub(name, timeout_s):
+    raise BackboneUnavailableError("the hub is unreachable")
+
+
+def test_unreachable_hub_is_detected_within_the_timeout(monkeypatch):
+    def hang(*args, **kwargs):  # a black-holed DNS lookup or SYN
+        time.sleep(30)
+
+    monkeypatch.setattr(socket, "create_connection", hang)
+    started = time.monotonic()
+    assert registry._reachable("https://huggingface.co", timeout_s=0.5) is False
+    assert time.monotonic() - started < 2
+
+
+def test_hub_model_without_cache_or_network_says_what_to_do(monkeypatch):
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    monkeypatch.setattr("huggingface_hub.try_to_load_from_cache", lambda *a, **k: None)
+    with pytest.raises(BackboneUnavailableError, match="FASHIONBOT_WEIGHTS"):
+        create_backbone("resnet18")
+
+
+def test_local_weights_file_and_unknown_names(tmp_path):
+    model = timm.create_model("resnet18", pretrained=False)
+    weights = tmp_path / "resnet18.pth"
+    torch.save(model.state_dict(), weights)
+    backbone = create_backbone("resnet18", weights=str(weights))
+    assert backbone.model.num_features == 512
+    assert str(weights) in backbone.weights_source
+    with pytest.raises(BackboneUnavailableError, match="not a timm model"):
+        create_backbone("no_such_model", weights="random")
+    with pytest.raises(BackboneUnavailableError, match="does not exist"):
+        create_backbone("resnet18", weights=str(tmp_path / "missing.pth"))

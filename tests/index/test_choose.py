@@ -1,0 +1,38 @@
+"""Index choice is a pure function of size and width: tested from a table."""
+
+from __future__ import annotations
+
+import pytest
+
+from index import choose_index_key
+from index.choose import ivf_lists, pq_subquantizers
+
+
+@pytest.mark.parametrize(("n_items", "dim", "index_type", "expected"), [
+    (0, 1280, "auto", "Flat"),
+    (808, 1280, "auto", "Flat"),
+    (50_000, 2048, "auto", "Flat"),
+    (50_001, 2048, "auto", "HNSW32,Flat"),
+    (1_000_000, 1280, "auto", "HNSW32,Flat"),
+    (10_000_000, 1280, "auto", "IVF16384,PQ64x8"),
+    (10_000_000, 512, "auto", "IVF16384,PQ64x8"),
+    (808, 1280, "hnsw", "HNSW32,Flat"),
+    (5_000_000, 2048, "flat", "Flat"),
+    (2_000, 96, "ivfpq", "IVF32,PQ12x8"),
+])
+def test_index_key_table(n_items, dim, index_type, expected):
+    assert choose_index_key(n_items, dim, index_type) == expected
+
+
+def test_ivf_lists_keep_enough_training_points_and_pq_divides_dim():
+    for n in (10, 1_000, 100_000, 10**8):
+        assert n >= 39 * ivf_lists(n) or ivf_lists(n) == 1
+    for dim in (96, 512, 768, 1280, 2048, 1000):
+        m = pq_subquantizers(dim)
+        assert dim % m == 0 and m <= 64
+
+
+@pytest.mark.parametrize(("n_items", "dim", "index_type"), [(10, 64, "annoy"), (-1, 64, "auto"), (10, 0, "auto")])
+def test_bad_arguments_name_the_bad_value(n_items, dim, index_type):
+    with pytest.raises(ValueError, match=str(index_type if index_type == "annoy" else n_items if n_items < 0 else dim)):
+        choose_index_key(n_items, dim, index_type)
