@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ def test_small_index_holds_every_product_and_finds_each_first(small_index, small
     assert len(index) == len(products) == 40
     assert index.manifest.source_hash == read_feed(small_feed).source_hash
     assert index.manifest.engine["backbone"] == "tf_efficientnet_lite0"
-    images = [engine.decode(open(p.image_link, "rb").read()) for p in products[:8]]
+    images = [engine.decode(Path(p.image_link).read_bytes()) for p in products[:8]]
     hits = index.search(engine.embed(images), k=3)
     assert [row[0].product.id for row in hits] == [p.id for p in products[:8]]
 

@@ -32,7 +32,8 @@ def test_ivf_lists_keep_enough_training_points_and_pq_divides_dim():
         assert dim % m == 0 and m <= 64
 
 
-@pytest.mark.parametrize(("n_items", "dim", "index_type"), [(10, 64, "annoy"), (-1, 64, "auto"), (10, 0, "auto")])
-def test_bad_arguments_name_the_bad_value(n_items, dim, index_type):
-    with pytest.raises(ValueError, match=str(index_type if index_type == "annoy" else n_items if n_items < 0 else dim)):
+@pytest.mark.parametrize(("n_items", "dim", "index_type", "named"),
+                         [(10, 64, "annoy", "'annoy'"), (-1, 64, "auto", "n_items=-1"), (10, 0, "auto", "dim=0")])
+def test_bad_arguments_name_the_bad_value(n_items, dim, index_type, named):
+    with pytest.raises(ValueError, match=named):
         choose_index_key(n_items, dim, index_type)
