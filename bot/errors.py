@@ -1,0 +1,41 @@
+"""The one broad except: a failed update is logged (with its traceback when the fault is ours) and the
+user gets a friendly reply."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from engine import ImageDecodeError
+
+from . import replies
+
+log = logging.getLogger(__name__)
+
+
+class UserError(Exception):
+    """Something about what the user sent (or asked) that we refuse; ``str(error)`` is the reply."""
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """PTB's error handler for every update and every ``Application.create_task``."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, UserError | ImageDecodeError):
+        log.info("update %s: told the user: %s", update_id, error)
+        reply = str(error)
+    elif isinstance(error, Forbidden):
+        log.warning("update %s: the user has blocked the bot (%s)", update_id, error)
+        return
+    else:
+        log.error("update %s failed", update_id, exc_info=error)
+        reply = replies.SOMETHING_WENT_WRONG
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if chat is not None:
+        try:
+            await context.bot.send_message(chat.id, reply)
+        except TelegramError as failure:
+            log.warning("could not tell chat %s what went wrong: %s", chat.id, failure)

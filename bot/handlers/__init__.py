@@ -1,0 +1,1 @@
+"""Telegram handlers: short adapters from updates onto the conversation; no logic of their own."""

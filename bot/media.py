@@ -1,0 +1,76 @@
+"""Sending a page of products as one album: file_ids reused, local images uploaded, remote ones by URL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from telegram import Bot, InputMediaPhoto, Message
+from telegram.error import BadRequest
+
+from catalog.product import Product
+from index import SearchHit
+
+from . import replies
+from .state import ExpiringLRU
+
+log = logging.getLogger(__name__)
+
+FileIds = ExpiringLRU[str, str]  # product image_link → file_id of the photo Telegram made of it
+Source = str | bytes  # a file_id or URL, or bytes to upload
+
+
+async def send_album(bot: Bot, chat_id: int, hits: Sequence[SearchHit], first: int, file_ids: FileIds) -> bool:
+    """One album (a lone photo for a page of one); False when Telegram refused it (the links follow anyway)."""
+    products = [hit.product for hit in hits]
+    captions = [replies.caption(product, number) for number, product in enumerate(products, first)]
+    cached = [file_ids.get(product.image_link) for product in products]
+    # Telegram may have forgotten a cached file_id: then once more, uploading or passing URLs afresh.
+    for sources in ([cached, [None] * len(products)] if any(cached) else [cached]):
+        try:
+            await _send(bot, chat_id, products, captions, sources, file_ids)
+            return True
+        except BadRequest as error:
+            log.warning("album for chat %s refused: %s", chat_id, error.message)
+            for product in products:
+                file_ids.pop(product.image_link)
+    return False
+
+
+async def _send(bot: Bot, chat_id: int, products: list[Product], captions: list[str],
+                cached: list[str | None], file_ids: FileIds) -> None:
+    sources = await asyncio.gather(*(_source(p, file_id) for p, file_id in zip(products, cached, strict=True)))
+    ready = [(product, source, text) for product, source, text in zip(products, sources, captions, strict=True)
+             if source is not None]
+    messages: Sequence[Message]
+    if len(ready) >= 2:
+        album = [InputMediaPhoto(source, caption=text, filename=_filename(product))
+                 for product, source, text in ready]
+        messages = await bot.send_media_group(chat_id, album)
+    elif ready:
+        product, source, text = ready[0]
+        messages = [await bot.send_photo(chat_id, source, caption=text, filename=_filename(product))]
+    else:
+        return
+    for (product, _, _), message in zip(ready, messages, strict=False):
+        if message.photo:
+            file_ids[product.image_link] = message.photo[-1].file_id
+
+
+async def _source(product: Product, file_id: str | None) -> Source | None:
+    if file_id:
+        return file_id
+    if product.image_is_remote:
+        return product.image_link  # Telegram fetches it
+    try:
+        return await asyncio.to_thread(Path(product.image_link).read_bytes)
+    except OSError as error:
+        log.warning("product %s: image unreadable, left out of the album: %s", product.id, error)
+        return None
+
+
+def _filename(product: Product) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", product.id)[:64] + (Path(product.image_link).suffix.lower() or ".jpg")

@@ -1,0 +1,155 @@
+"""Fakes with the real interfaces: a Recommender without a model, and a small catalog of coloured items."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from catalog import Product, read_feed, write_feed_csv
+from engine import decode_image
+from fashionbot.service import (
+    BuildProgress,
+    BuildReport,
+    Query,
+    ReindexInProgressError,
+    Style,
+    vote_style,
+)
+from index import Filters, SearchHit
+
+COLOURS = {"red": (210, 40, 40), "blue": (40, 70, 200), "green": (40, 160, 70),
+           "white": (240, 240, 240), "black": (25, 25, 25), "yellow": (230, 210, 50)}
+KINDS = (("Tshirts", "Apparel > Topwear > Tshirts", "Casual"),
+         ("Casual Shoes", "Footwear > Shoes > Casual Shoes", "Casual"),
+         ("Formal Shoes", "Footwear > Shoes > Formal Shoes", "Formal"),
+         ("Dresses", "Apparel > Dress > Dresses", "Party"))
+GENDERS = ("Men", "Women")
+
+
+def jpeg(colour: tuple[int, int, int] | str, size: tuple[int, int] = (60, 80)) -> bytes:
+    rgb = COLOURS[colour] if isinstance(colour, str) else colour
+    buffer = io.BytesIO()
+    Image.new("RGB", size, rgb).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def make_catalog(directory: Path, count: int = 30, remote_every: int = 4) -> list[Product]:
+    """``count`` products of varied colour, kind and gender; every ``remote_every``-th image is a URL,
+    the others are JPEG files under ``directory``; also written there as ``catalog.csv``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    products = []
+    for i in range(count):
+        colour = list(COLOURS)[i % len(COLOURS)]
+        article, product_type, usage = KINDS[i % len(KINDS)]
+        gender = GENDERS[(i // 3) % 2]
+        if remote_every and i % remote_every == remote_every - 1:
+            image_link = f"https://cdn.example.com/img/P{i:03d}.jpg"
+        else:
+            image_path = directory / f"P{i:03d}.jpg"
+            image_path.write_bytes(jpeg(colour))
+            image_link = str(image_path)
+        products.append(Product(
+            id=f"P{i:03d}", title=f"{gender}'s {colour} {article.lower()} no. {i}",
+            link=f"https://shop.example.com/p/{i}", image_link=image_link, price=f"{19 + i}.99 EUR",
+            brand="Acme", color=colour.title(), gender=gender, product_type=product_type,
+            extra={"usage": usage, "article_type": article},
+        ))
+    write_feed_csv(products, directory / "catalog.csv")
+    return products
+
+
+def matches(product: Product, filters: Filters | None) -> bool:
+    """The index's filter semantics: gender exact (unisex fits both), colour and type contain, usage exact."""
+    if not filters:
+        return True
+    gender = (product.gender or "").lower()
+    return all((
+        not filters.gender or gender in (filters.gender.lower(), "unisex"),
+        not filters.color or filters.color.lower() in (product.color or "").lower(),
+        not filters.product_type or filters.product_type.lower() in (product.product_type or "").lower(),
+        not filters.usage or filters.usage.lower() == product.extra.get("usage", "").lower(),
+    ))
+
+
+class FakeRecommender:
+    """Ranks products by how close their colour is to the photo's mean colour.
+
+    Photos are decoded with the engine's real safe decoder (so bad images fail as they would), off the
+    loop. Knobs for tests: ``photo_delay_s``; ``reindex_gate`` (an Event the rebuild waits on) and
+    ``reindex_error``; ``fail_search``. It counts what it was asked.
+    """
+
+    def __init__(self, products: list[Product], *, photo_delay_s: float = 0.0, reindex_steps: int = 5,
+                 reindex_step_s: float = 0.05) -> None:
+        self.products = products
+        self.photo_delay_s = photo_delay_s
+        self.reindex_steps, self.reindex_step_s = reindex_steps, reindex_step_s
+        self.reindex_gate: asyncio.Event | None = None
+        self.reindex_error: Exception | None = None
+        self.fail_search: Exception | None = None
+        self.photos = self.active = self.max_active = 0
+        self.closed = False
+        self._reindexing = False
+
+    async def photo(self, image_bytes: bytes) -> Query:
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            image = await asyncio.to_thread(decode_image, image_bytes)
+            await asyncio.sleep(self.photo_delay_s)
+            self.photos += 1
+            mean = np.asarray(image, dtype=np.float32).reshape(-1, 3).mean(axis=0) / 255
+            return Query(mean.astype(np.float32))
+        finally:
+            self.active -= 1
+
+    async def search(self, query: Query, k: int, offset: int = 0,
+                     filters: Filters | None = None) -> list[SearchHit]:
+        if self.fail_search is not None:
+            raise self.fail_search
+        ranked = sorted((p for p in self.products if matches(p, filters)),
+                        key=lambda p: (self._distance(query, p), p.id))
+        return [SearchHit(p, 1.0 - self._distance(query, p), rank)
+                for rank, p in enumerate(ranked[offset:offset + k], offset)]
+
+    async def style(self, query: Query) -> Style:
+        return vote_style(await self.search(query, 10))
+
+    async def reindex(self, feed_path: Path,
+                      progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:
+        if self._reindexing:
+            raise ReindexInProgressError("a reindex is already running")
+        self._reindexing, started = True, time.monotonic()
+        try:
+            for done in range(1, self.reindex_steps + 1):
+                await asyncio.sleep(self.reindex_step_s)
+                if progress:
+                    progress(BuildProgress(done, self.reindex_steps, done / (time.monotonic() - started)))
+            if self.reindex_gate is not None:
+                await self.reindex_gate.wait()
+            if self.reindex_error is not None:
+                raise self.reindex_error
+            report = await asyncio.to_thread(read_feed, feed_path)
+            self.products = report.products  # the swap: all at once, at the end
+            return BuildReport(len(report.products), [(str(s.line), s.reason) for s in report.skipped],
+                               time.monotonic() - started)
+        finally:
+            self._reindexing = False
+
+    @property
+    def reindexing(self) -> bool:
+        return self._reindexing
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+    @staticmethod
+    def _distance(query: Query, product: Product) -> float:
+        colour = np.asarray(COLOURS.get((product.color or "").lower(), (128, 128, 128)), dtype=np.float32)
+        return float(np.linalg.norm(query.vector - colour / 255))
