@@ -1,9 +1,9 @@
-# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+# Two commands do all set-up on a fresh machine: `make playground` and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: playground demo test lint bench clean
 
 # The virtual environment is (re)built whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -11,6 +11,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
+# The bot in your browser at http://127.0.0.1:$(PORT)/ (no Telegram token, no network); Ctrl-C stops it.
+PORT ?= 8080
+playground: $(VENV)/.installed
+	$(BIN)/fashionbot playground --port $(PORT)
+
+# The command-line demo: recommendations for the example photos, printed.
 demo: $(VENV)/.installed
 	$(BIN)/fashionbot demo
 
@@ -18,6 +24,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+# Speed on this machine (BENCHMARKS.md): model, index build, query latency, FAISS at 100 k vectors.
+bench: $(VENV)/.installed
+	$(BIN)/fashionbot bench --quick
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

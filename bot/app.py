@@ -20,16 +20,15 @@ from telegram.ext import (
     filters,
 )
 
+from fashionbot.chat import Conversation, Rebuilds, Sessions
 from fashionbot.service import Recommender
 from fashionbot.settings import EngineSettings
 
 from . import errors, replies
 from .handlers import admin, commands, photo
 from .media import FileIds
-from .reindex import Rebuilds
 from .services import KEY, Services, services
 from .settings import BotSettings
-from .state import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +48,13 @@ def build_application(settings: BotSettings, engine_settings: EngineSettings, *,
     """The bot, not started: the recommender is opened by post_init (off the loop), closed at shutdown."""
 
     async def post_init(application: Application) -> None:
-        services(application).opened = await open_recommender(engine_settings)
+        services(application).conversation.opened = await open_recommender(engine_settings)
         await application.bot.set_my_commands(replies.COMMANDS)
         log.info("serving as @%s through %s; %d admin(s)", application.bot.username, settings.api_url,
                  len(settings.admin_ids))
 
     async def post_shutdown(application: Application) -> None:
-        if services(application).opened is not None:
+        if services(application).conversation.opened is not None:
             await services(application).recommender.aclose()
 
     application = (
@@ -73,9 +72,10 @@ def build_application(settings: BotSettings, engine_settings: EngineSettings, *,
     )
     application.bot_data[KEY] = Services(
         settings=settings,
-        sessions=Sessions(settings.state_max_users, settings.state_ttl_s),
+        conversation=Conversation(Sessions(settings.state_max_users, settings.state_ttl_s),
+                                  album_size=settings.album_size, max_results=settings.max_results),
         file_ids=FileIds(FILE_ID_CACHE_SIZE),
-        rebuilds=Rebuilds(engine_settings.catalog, settings.admin_ids, settings.progress_interval_s),
+        rebuilds=Rebuilds(engine_settings.catalog, settings.progress_interval_s),
     )
     application.add_handlers([
         CommandHandler(["start", "help"], commands.on_help),

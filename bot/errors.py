@@ -10,14 +10,10 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from engine import ImageDecodeError
-
-from . import replies
+from fashionbot.chat import UserError
+from fashionbot.chat.render import SOMETHING_WENT_WRONG
 
 log = logging.getLogger(__name__)
-
-
-class UserError(Exception):
-    """Something about what the user sent (or asked) that we refuse; ``str(error)`` is the reply."""
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -32,7 +28,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     else:
         log.error("update %s failed", update_id, exc_info=error)
-        reply = replies.SOMETHING_WENT_WRONG
+        reply = SOMETHING_WENT_WRONG
     chat = update.effective_chat if isinstance(update, Update) else None
     if chat is not None:
         try:

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from telegram import Bot, Message
 from telegram.error import BadRequest
 
+from fashionbot.chat import UserError
+from fashionbot.chat.render import not_an_image
+
 from . import replies
-from .errors import UserError
 
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API lets bots download files up to 20 MB
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".avif")
@@ -34,7 +36,7 @@ def image_file(message: Message) -> ImageFile:
     elif message.document and is_image_document(message.document.mime_type, message.document.file_name):
         chosen = message.document
     elif message.document:
-        raise UserError(replies.not_an_image(message.document.mime_type, message.document.file_name))
+        raise UserError(not_an_image(message.document.mime_type, message.document.file_name))
     else:
         raise UserError(replies.OTHER_MEDIA)
     if chosen.file_size and chosen.file_size > DOWNLOAD_LIMIT:

@@ -12,10 +12,7 @@ from telegram import Bot, InputMediaPhoto, Message
 from telegram.error import BadRequest
 
 from catalog.product import Product
-from index import SearchHit
-
-from . import replies
-from .state import ExpiringLRU
+from fashionbot.chat import AlbumItem, ExpiringLRU
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +20,10 @@ FileIds = ExpiringLRU[str, str]  # product image_link → file_id of the photo T
 Source = str | bytes  # a file_id or URL, or bytes to upload
 
 
-async def send_album(bot: Bot, chat_id: int, hits: Sequence[SearchHit], first: int, file_ids: FileIds) -> bool:
+async def send_album(bot: Bot, chat_id: int, items: Sequence[AlbumItem], file_ids: FileIds) -> bool:
     """One album (a lone photo for a page of one); False when Telegram refused it (the links follow anyway)."""
-    products = [hit.product for hit in hits]
-    captions = [replies.caption(product, number) for number, product in enumerate(products, first)]
+    products = [item.product for item in items]
+    captions = [item.caption for item in items]
     cached = [file_ids.get(product.image_link) for product in products]
     # Telegram may have forgotten a cached file_id: then once more, uploading or passing URLs afresh.
     for sources in ([cached, [None] * len(products)] if any(cached) else [cached]):

@@ -15,7 +15,9 @@ from PIL import Image
 
 from .backbones import AUTO, Backbone, create_backbone
 from .device import inference_context, resolve_device
-from .preprocess import DEFAULT_MAX_PIXELS, build_transform, decode_image, inference_data_config
+from .heads import AUTO_ARTIFACT, DEFAULT_ARTIFACT, Attributes, HeadArtifact, HeadArtifactError, attributes_of
+from .preprocess import DEFAULT_MAX_PIXELS, ImageDecodeError, build_transform, decode_image, inference_data_config
+from .tensor_decode import TensorPreprocess, decode_batch
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +34,34 @@ class EngineConfig:
     max_pixels: int = DEFAULT_MAX_PIXELS
     hub_timeout_s: float = 2.0
     threads: int | None = None
+    # A trained head (``fashionbot train``): a path, "auto" (the shipped one when it fits the backbone) or None.
+    artifact: str | Path | None = None
+    # How bytes become tensors: "tensor" (batched decode_jpeg + resize on the device; nvJPEG on CUDA), "pil"
+    # (PIL in threads, JPEGs decoded at a reduced DCT scale), or "auto": tensor on CUDA, pil on the CPU.
+    decode: str = "auto"
+    # torch.compile the backbone (CUDA: about 1.6x the eager forward, after a warm-up of a minute or so).
+    compile: bool = False
 
 
 class Engine:
     """A loaded backbone with its preprocessing. Build with :meth:`load`; no model exists before that."""
 
-    def __init__(self, backbone: Backbone, device: torch.device, config: EngineConfig) -> None:
+    def __init__(self, backbone: Backbone, device: torch.device, config: EngineConfig,
+                 head: HeadArtifact | None = None) -> None:
         self.config = config
         self.device = device
         self.backbone_name = backbone.name
         self.weights_source = backbone.weights_source
         self.data_config = inference_data_config(backbone.model)
         self._transform = build_transform(self.data_config)
+        self._tensor_preprocess = _tensor_preprocess(self.data_config)
+        self.decode_path = _decode_path(config.decode, device, self._tensor_preprocess)
+        # Index builds on a GPU need big batches to keep it busy; queries keep the configured size.
+        self.build_batch_size = max(config.batch_size, 256) if device.type == "cuda" else config.batch_size
         # channels_last is about twice as fast for these convnets on CPU (oneDNN) as well as on GPU.
         self._model = backbone.model.to(device, memory_format=torch.channels_last)
+        if config.compile:
+            self._model = torch.compile(self._model)
         self.dim = int(backbone.model.num_features)
         self.fingerprint_fields = {
             "backbone": backbone.name,
@@ -55,6 +71,19 @@ class Engine:
             "dim": self.dim,
         }
         self.fingerprint = fingerprint_of(self.fingerprint_fields)
+        # What the backbone alone computes; feature caches and trained heads are keyed by it.
+        self.backbone_fingerprint = self.fingerprint
+        self.head = _attach_head(head, self.backbone_fingerprint, device,
+                                 optional=str(config.artifact) == AUTO_ARTIFACT)
+        # A cache of backbone features is only valid for the weights that computed it.
+        self.features_fingerprint = self.backbone_fingerprint
+        if self.head is not None:
+            if self.head.backbone_state:
+                self.head.apply_backbone_state(backbone.model)
+                self.features_fingerprint = fingerprint_of({**self.fingerprint_fields, "tail": self.head.sha256})
+            self.dim = self.head.head.spec.out_dim
+            self.fingerprint_fields.update(dim=self.dim, head_sha256=self.head.sha256)
+            self.fingerprint = fingerprint_of(self.fingerprint_fields)
 
     @classmethod
     def load(cls, config: EngineConfig | None = None) -> Engine:
@@ -62,17 +91,55 @@ class Engine:
         if config.threads:
             torch.set_num_threads(config.threads)
         device = resolve_device(config.device)
-        engine = cls(create_backbone(config.backbone, weights=config.weights,
-                                     hub_timeout_s=config.hub_timeout_s), device, config)
+        backbone = create_backbone(config.backbone, weights=config.weights, hub_timeout_s=config.hub_timeout_s)
+        engine = cls(backbone, device, config, _resolve_artifact(config.artifact, backbone))
         log.info("engine ready: %s on %s, %d-d vectors, fingerprint %s",
                  engine.backbone_name, device, engine.dim, engine.fingerprint)
         return engine
 
     def decode(self, data: bytes) -> Image.Image:
-        return decode_image(data, self.config.max_pixels)
+        # On the PIL path JPEGs decode at the smallest DCT scale keeping twice the input size: 1080x1440 →
+        # 540x720 at half the cost of a full decode, vectors within cosine 0.999 of full decode (GPU path);
+        # at the input size itself it would be a third of the cost but only cosine 0.99 (BENCHMARKS.md).
+        draft = 2 * max(self.data_config["input_size"][1:]) if self.decode_path == "pil" else None
+        return decode_image(data, self.config.max_pixels, draft_size=draft)
 
     def preprocess(self, images: Sequence[Image.Image]) -> torch.Tensor:
-        return torch.stack([self._transform(image) for image in images])
+        if self._tensor_preprocess is None:
+            return torch.stack([self._transform(image) for image in images])
+        return self.stack_arrays([self._tensor_preprocess.pil_to_array(image) for image in images])
+
+    def prepare_array(self, data: bytes) -> np.ndarray:
+        """Bytes → one preprocessed (H, W, 3) float32 image in numpy; safe to call from many threads at once.
+
+        Uses no torch ops, so decode threads never start OpenMP teams that fight the model's for the cores.
+        Raises :class:`ImageDecodeError`.
+        """
+        image = self.decode(data)
+        if self._tensor_preprocess is None:
+            return self._transform(image).permute(1, 2, 0).numpy()
+        return self._tensor_preprocess.pil_to_array(image)
+
+    def stack_arrays(self, arrays: Sequence[np.ndarray]) -> torch.Tensor:
+        """(H, W, 3) arrays → an (N, 3, H, W) channels_last batch, pinned when it will go to a GPU."""
+        batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
+        return batch.pin_memory() if self.device.type == "cuda" else batch
+
+    def prepare_bytes(self, blobs: Sequence[bytes]) -> tuple[torch.Tensor, list[ImageDecodeError | None]]:
+        """Decode and preprocess a batch the device's way: the batch of good images, and per blob its error."""
+        if self.decode_path == "tensor":
+            return decode_batch(blobs, self._tensor_preprocess, device=self.device,
+                                max_pixels=self.config.max_pixels)
+        arrays, errors = [], []
+        for blob in blobs:
+            try:
+                arrays.append(self.prepare_array(blob))
+                errors.append(None)
+            except ImageDecodeError as error:
+                errors.append(error)
+        if not arrays:
+            return torch.zeros((0, 3, *self.data_config["input_size"][1:])), errors
+        return self.stack_arrays(arrays), errors
 
     def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
         """Embed RGB images → (N, D) float32, each row of unit length."""
@@ -89,16 +156,98 @@ class Engine:
     @torch.inference_mode()
     def embed_tensors(self, batch: torch.Tensor) -> np.ndarray:
         """Embed an already preprocessed (N, 3, H, W) batch."""
+        return self.embed_with_attributes(batch)[0]
+
+    @torch.inference_mode()
+    def embed_with_attributes(self, batch: torch.Tensor) -> tuple[np.ndarray, list[Attributes] | None]:
+        """One forward pass: unit-length vectors and, with a trained head, each image's attributes."""
         non_blocking = self.device.type == "cuda"
         batch = batch.to(self.device, non_blocking=non_blocking).contiguous(memory_format=torch.channels_last)
         with inference_context(self.device):
             features = self._model(batch)
-        features = torch.nn.functional.normalize(features.float(), dim=1)
-        return features.cpu().numpy().astype(np.float32, copy=False)
+        if self.head is None:
+            features = torch.nn.functional.normalize(features.float(), dim=1)
+            return features.cpu().numpy().astype(np.float32, copy=False), None
+        vectors, logits = self.head.head(features.float())
+        return (vectors.cpu().numpy().astype(np.float32, copy=False),
+                attributes_of(logits, self.head.head.spec.vocabularies))
+
+    def attributes(self, images: Sequence[Image.Image]) -> list[Attributes]:
+        """Each image's predicted attributes (label → probability); needs a trained head."""
+        if self.head is None:
+            raise RuntimeError("this engine has no trained head (EngineConfig.artifact); it predicts no attributes")
+        size = self.config.batch_size
+        return [row for start in range(0, len(images), size)
+                for row in self.embed_with_attributes(self.preprocess(images[start:start + size]))[1]]
+
+    @torch.inference_mode()
+    def backbone_features(self, batch: torch.Tensor) -> torch.Tensor:
+        """The backbone's pooled features of a preprocessed batch: (N, num_features) float32 on the CPU."""
+        non_blocking = self.device.type == "cuda"
+        batch = batch.to(self.device, non_blocking=non_blocking).contiguous(memory_format=torch.channels_last)
+        with inference_context(self.device):
+            features = self._model(batch)
+        return features.float().cpu()
 
     def describe(self) -> dict:
         return {"backbone": self.backbone_name, "weights": self.weights_source, "device": str(self.device),
-                "dim": self.dim, "fingerprint": self.fingerprint}
+                "dim": self.dim, "fingerprint": self.fingerprint,
+                "head": self.head.training.get("name", self.head.sha256[:12]) if self.head else None}
+
+
+def _resolve_artifact(artifact: str | Path | None, backbone: Backbone) -> HeadArtifact | None:
+    """None → no head; "auto" → the shipped head when it fits this backbone, else none; a path → that head."""
+    if artifact is None or str(artifact) == "":
+        return None
+    if str(artifact) == AUTO_ARTIFACT:
+        if not DEFAULT_ARTIFACT.is_file():
+            log.info("no shipped head at %s; embedding with the backbone alone", DEFAULT_ARTIFACT)
+            return None
+        try:
+            head = HeadArtifact.load(DEFAULT_ARTIFACT)
+        except HeadArtifactError as reason:
+            log.warning("shipped head unusable (%s); embedding with the backbone alone", reason)
+            return None
+        if head.backbone != backbone.name:
+            log.info("shipped head fits %s, not %s; embedding with the backbone alone", head.backbone, backbone.name)
+            return None
+        return head  # the fingerprint check happens once the backbone's fingerprint is known
+    return HeadArtifact.load(Path(artifact).expanduser())
+
+
+def _attach_head(head: HeadArtifact | None, backbone_fingerprint: str, device: torch.device, *,
+                 optional: bool = False) -> HeadArtifact | None:
+    if head is None:
+        return None
+    if head.backbone_fingerprint != backbone_fingerprint:
+        if optional:
+            log.info("shipped head was trained on other %s weights; embedding with the backbone alone", head.backbone)
+            return None
+        raise HeadArtifactError(
+            f"the head was trained on backbone {head.backbone} (fingerprint {head.backbone_fingerprint}), not on "
+            f"the loaded one (fingerprint {backbone_fingerprint}); train one for it with `fashionbot train`, "
+            f"or set the artifact to none"
+        )
+    head.head.to(device).eval()
+    return head
+
+
+def _tensor_preprocess(data_config: dict) -> TensorPreprocess | None:
+    try:
+        return TensorPreprocess.from_data_config(data_config)
+    except (ValueError, KeyError):
+        return None
+
+
+def _decode_path(requested: str, device: torch.device, tensor_preprocess: TensorPreprocess | None) -> str:
+    """tensor on CUDA (nvJPEG), pil on the CPU: there PIL at reduced DCT scale is 3x faster than decode_jpeg."""
+    if requested not in ("auto", "tensor", "pil"):
+        raise ValueError(f"decode must be auto, tensor or pil, got {requested!r}")
+    if tensor_preprocess is None:
+        return "pil"
+    if requested == "auto":
+        return "tensor" if device.type == "cuda" else "pil"
+    return requested
 
 
 def fingerprint_of(fields: dict) -> str:

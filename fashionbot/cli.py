@@ -1,4 +1,4 @@
-"""The `fashionbot` command line: build and inspect indexes, recommend for photos, run the demo."""
+"""The `fashionbot` command line: build and inspect indexes, recommend for photos, run the demo and playground."""
 
 from __future__ import annotations
 
@@ -78,6 +78,102 @@ def demo(
     from .commands import demo as run
 
     raise typer.Exit(run(_settings(index=index), k))
+
+
+@app.command()
+def playground(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="where the page and Bot API server listen")] = 8080,
+    index: Annotated[Path | None, typer.Option(help="index directory [default: FASHIONBOT_INDEX, var/index]")] = None,
+) -> None:
+    """Try the bot in your browser: a local Bot API server and chat page, with the real bot against it."""
+    import asyncio
+
+    from .playground import serve
+
+    raise typer.Exit(asyncio.run(serve(port, index, typer.echo)))
+
+
+SAMPLE = Path(__file__).resolve().parent.parent.parent / "shared" / "fashion-sample"
+Artifact = Annotated[str, typer.Option(help="head artifact: auto (the shipped one), a file, or none")]
+CacheRoot = Annotated[Path, typer.Option(help="feature cache directory")]
+
+
+@app.command()
+def train(
+    catalog: Annotated[Path, typer.Option(help="labelled catalog: a styles.csv (images/ beside it) or a feed "
+                                               "with article_type/color/gender/usage columns")] = SAMPLE / "styles.csv",
+    out: Annotated[Path, typer.Option(help="artifact file to write")] = Path("models/fashion-head-v1.pt"),
+    holdout: Annotated[float, typer.Option(min=0, max=0.9, help="share kept out for testing (0: none)")] = 0.2,
+    seed: Annotated[int, typer.Option(help="split seed")] = 0,
+    views: Annotated[int, typer.Option(min=1, help="user-like views per training image in the feature cache")] = 16,
+    grid: Annotated[bool, typer.Option(help="grid-search lr, weight decay, width, margin on validation")] = True,
+    steps: Annotated[int, typer.Option(min=1, help="optimiser steps per fit")] = 400,
+    finetune: Annotated[str, typer.Option(help="fine-tune the backbone's last stage: auto (GPU), on, off")] = "auto",
+    finetune_steps: Annotated[int, typer.Option(min=1, help="fine-tuning steps")] = 3000,
+    backbone: Annotated[str, typer.Option(help="timm model name")] = "tf_efficientnet_lite0",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+    cache: CacheRoot = Path("var/features"),
+) -> None:
+    """Train attribute heads and a retrieval projection on cached features of user-like views."""
+    from .train.cache import ViewRecipe
+    from .train.commands import train_command
+    from .train.fit import FitParams
+    from .train.grid import Grid
+    from .train.runner import TrainOptions
+
+    raise typer.Exit(train_command(TrainOptions(
+        catalog=catalog, out=out, backbone=backbone, device=device, holdout=holdout, seed=seed,
+        recipe=ViewRecipe(views=views), cache_root=cache, grid=Grid() if grid else None,
+        base=FitParams(steps=steps), finetune=finetune, finetune_steps=finetune_steps)))
+
+
+@app.command("eval")
+def evaluate(
+    sample: Annotated[Path, typer.Option(help="the labelled sample (styles.csv + images/)")] = SAMPLE,
+    artifact: Artifact = "auto",
+    backbone: Annotated[str, typer.Option(help="timm model name")] = "tf_efficientnet_lite0",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+    out: Annotated[Path, typer.Option(help="where pictures go")] = Path("var/eval"),
+    cache: CacheRoot = Path("var/features"),
+) -> None:
+    """Held-out retrieval quality: off-the-shelf features vs the learned head vs head + re-ranking."""
+    from .train.commands import eval_command
+
+    raise typer.Exit(eval_command(sample, backbone, device, artifact, out, cache))
+
+
+@app.command("map")
+def embedding_map(
+    catalog: Annotated[Path, typer.Option(help="labelled catalog (feed or styles.csv)")] = Path("demo/catalog.csv"),
+    out: Annotated[Path, typer.Option(help="PNG to write")] = Path("var/map/catalog.png"),
+    mosaic: Annotated[bool, typer.Option(help="draw each product's thumbnail at its point")] = False,
+    projector: Annotated[Path | None, typer.Option(help="also export TensorBoard projector files here")] = None,
+    artifact: Artifact = "auto",
+    backbone: Annotated[str, typer.Option(help="timm model name")] = "tf_efficientnet_lite0",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+    cache: CacheRoot = Path("var/features"),
+) -> None:
+    """A 2-D picture of the catalog's embedding (PCA → t-SNE), coloured by category."""
+    from .train.commands import map_command
+
+    raise typer.Exit(map_command(catalog, out, backbone=backbone, device=device, artifact=artifact, mosaic=mosaic,
+                                 projector=projector, cache_root=cache))
+
+
+@app.command()
+def bench(
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+    quick: Annotated[bool, typer.Option("--quick", help="FAISS at 100 k items; < 2 min")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    backbone: Annotated[str, typer.Option(help="auto, or a timm model name")] = "auto",
+    weights: Annotated[str | None, typer.Option(help="weights file, or 'random' (speed figures only)")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="images per forward pass")] = None,
+) -> None:
+    """Measure the model's ceiling, index builds, query latency and FAISS index types in one run."""
+    from .bench import bench_command
+
+    raise typer.Exit(bench_command(device=device, quick=quick, as_json=as_json, backbone=backbone, weights=weights,
+                                   batch_size=batch_size))
 
 
 def main() -> None:

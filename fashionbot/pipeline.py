@@ -1,4 +1,8 @@
-"""The index build pipeline: feed → images (read ahead) → decode (threads) → embed → FAISS, published whole."""
+"""The index build pipeline: feed → images (read ahead) → decode (a batch ahead) → embed → FAISS, published whole.
+
+On the CPU, images decode with PIL on a thread pool; on CUDA, each batch decodes with nvJPEG on a side stream
+while the previous batch runs through the model (engine.decode_path decides).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from catalog import ImageFetcher, ImageResult, Product, read_feed
@@ -63,11 +68,12 @@ ProgressCallback = Callable[[BuildProgress], None]
 
 def build_index(feed_path: Path, out_dir: Path, engine: Engine, *, index_type: str = "auto",
                 cache_dir: Path | None = None, progress: ProgressCallback | None = None,
-                fetch_concurrency: int = 8) -> BuildReport:
+                fetch_concurrency: int = 8, decode_workers: int | None = None) -> BuildReport:
     """Index every product of the feed whose image loads; bad rows and images are skipped with reasons.
 
     The new index is published atomically only after every vector is in; any failure before that
-    leaves the index being served as it was.
+    leaves the index being served as it was. ``decode_workers`` defaults to the torch thread count on the
+    CPU path (decode threads run no torch ops, so they do not oversubscribe the model's OpenMP team).
     """
     started = time.perf_counter()
     feed = read_feed(Path(feed_path))
@@ -78,15 +84,14 @@ def build_index(feed_path: Path, out_dir: Path, engine: Engine, *, index_type: s
     done = 0
     with IndexWriter(out_dir, fingerprint=engine.fingerprint, dim=engine.dim, engine=engine.describe(),
                      index_type=index_type) as writer, \
-            ThreadPoolExecutor(max(1, torch.get_num_threads()), thread_name_prefix="decode") as pool:
+            ThreadPoolExecutor(_decode_workers(engine, decode_workers), thread_name_prefix="decode") as pool:
         images = _fetch_in_background(feed.products, cache_dir, fetch_concurrency)
-        for batch in _prepared_batches(images, engine, pool, engine.config.batch_size):
-            ready = [(product, tensor) for product, tensor, _ in batch if tensor is not None]
-            skipped += [(product.id, reason) for product, tensor, reason in batch if tensor is None]
+        for products, batch, reasons in _prepared_batches(images, engine, pool, engine.build_batch_size):
+            skipped += [(product.id, reason) for product, reason in zip(products, reasons, strict=True) if reason]
+            ready = [product for product, reason in zip(products, reasons, strict=True) if reason is None]
             if ready:
-                vectors = engine.embed_tensors(torch.stack([tensor for _, tensor in ready]))
-                writer.add(vectors, [product for product, _ in ready])
-            done += len(batch)
+                writer.add(engine.embed_tensors(batch), ready)
+            done += len(products)
             if progress:
                 progress(BuildProgress(done, total, done / max(time.perf_counter() - started, 1e-9)))
         if writer.count == 0:
@@ -101,25 +106,73 @@ def build_index(feed_path: Path, out_dir: Path, engine: Engine, *, index_type: s
                        manifest=manifest)
 
 
-def _prepare(engine: Engine, result: ImageResult) -> tuple[Product, torch.Tensor | None, str | None]:
+Prepared = tuple[list[Product], torch.Tensor, list[str | None]]  # products, batch of the good ones, reasons
+
+
+def _decode_workers(engine: Engine, requested: int | None) -> int:
+    if requested:
+        return requested
+    return 1 if engine.decode_path == "tensor" else max(1, torch.get_num_threads())
+
+
+def _prepare_array(engine: Engine, result: ImageResult) -> np.ndarray | str:
     if result.data is None:
-        return result.product, None, f"image: {result.error}"
+        return f"image: {result.error}"
     try:
-        return result.product, engine.preprocess([engine.decode(result.data)])[0], None
+        return engine.prepare_array(result.data)
     except ImageDecodeError as error:
-        return result.product, None, f"image: {error}"
+        return f"image: {error}"
+
+
+def _prepare_on_device(engine: Engine, chunk: list[ImageResult],
+                       stream: torch.cuda.Stream | None) -> tuple[torch.Tensor, list[str | None]]:
+    """One batch through the engine's tensor decoder; on CUDA on its own stream, finished before returning."""
+    have = [result for result in chunk if result.data is not None]
+    with torch.cuda.stream(stream) if stream is not None else _nullcontext():
+        batch, errors = engine.prepare_bytes([result.data for result in have])
+        if stream is not None:
+            stream.synchronize()
+    error_of = {id(result): error for result, error in zip(have, errors, strict=True)}
+    reasons = [f"image: {result.error}" if result.data is None
+               else (f"image: {error_of[id(result)]}" if error_of[id(result)] else None) for result in chunk]
+    return batch, reasons
 
 
 def _prepared_batches(results: Iterable[ImageResult], engine: Engine, pool: ThreadPoolExecutor,
-                      batch_size: int) -> Iterator[list[tuple[Product, torch.Tensor | None, str | None]]]:
+                      batch_size: int) -> Iterator[Prepared]:
     """Decode one batch ahead on the pool, so decoding overlaps the model's forward pass."""
-    ahead: deque[list] = deque()
+    stream = torch.cuda.Stream(engine.device) if engine.device.type == "cuda" else None
+
+    def submit(chunk: list[ImageResult]):
+        if engine.decode_path == "tensor":
+            return chunk, pool.submit(_prepare_on_device, engine, chunk, stream)
+        return chunk, [pool.submit(_prepare_array, engine, result) for result in chunk]
+
+    def collect(chunk: list[ImageResult], pending) -> Prepared:
+        products = [result.product for result in chunk]
+        if engine.decode_path == "tensor":
+            batch, reasons = pending.result()
+            if stream is not None:  # made on the side stream, used on the main one: keep its memory alive
+                batch.record_stream(torch.cuda.current_stream(engine.device))
+            return products, batch, reasons
+        outcomes = [future.result() for future in pending]
+        arrays = [outcome for outcome in outcomes if not isinstance(outcome, str)]
+        batch = engine.stack_arrays(arrays) if arrays else torch.zeros(0)
+        return products, batch, [outcome if isinstance(outcome, str) else None for outcome in outcomes]
+
+    ahead: deque = deque()
     for chunk in _chunks(results, batch_size):
-        ahead.append([pool.submit(_prepare, engine, result) for result in chunk])
+        ahead.append(submit(chunk))
         if len(ahead) > 1:
-            yield [future.result() for future in ahead.popleft()]
+            yield collect(*ahead.popleft())
     while ahead:
-        yield [future.result() for future in ahead.popleft()]
+        yield collect(*ahead.popleft())
+
+
+def _nullcontext():
+    import contextlib
+
+    return contextlib.nullcontext()
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from engine import Engine, ImageDecodeError, MicroBatcher
+from engine import Engine, MicroBatcher
+from engine.heads import Attributes
 from index import CatalogIndex, Filters, IndexNotFoundError, SearchHit
 
 from .pipeline import BuildProgress, BuildReport, build_index
+from .rerank import RERANK_POOL, rerank
 from .settings import EngineSettings
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,10 @@ class ReindexInProgressError(RuntimeError):
 
 @dataclass(frozen=True)
 class Query:
-    """One embedded user photo."""
+    """One embedded user photo, with what the trained head sees in it (None without a head)."""
 
     vector: np.ndarray
+    attributes: Attributes | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,11 @@ class Recommender:
         self._batcher: MicroBatcher[bytes, Query] = MicroBatcher(self._embed_batch, max_batch=max_batch,
                                                                  name="embed")
         self._reindex_lock = asyncio.Lock()
+        # Re-ranking by predicted attributes, with the weights the head's training chose on validation.
+        head = engine.head
+        self.rerank_weights: dict[str, float] = (
+            {k: v for k, v in head.training.get("rerank", {}).items() if v} if head and settings.rerank else {})
+        self.rerank_keep_top = int(head.training.get("rerank_keep_top", 0)) if head else 0
 
     @classmethod
     async def open(cls, settings: EngineSettings, *, build_demo_if_missing: bool = True) -> Recommender:
@@ -82,11 +89,18 @@ class Recommender:
     async def search(self, query: Query, k: int, offset: int = 0,
                      filters: Filters | None = None) -> list[SearchHit]:
         index = self._index  # a reindex may swap it meanwhile; this query finishes on the one it began with
-        hits = await asyncio.to_thread(index.search, query.vector[None, :], k, offset, filters)
-        return hits[0]
+        if query.attributes is None or not self.rerank_weights:
+            hits = await asyncio.to_thread(index.search, query.vector[None, :], k, offset, filters)
+            return hits[0]
+        # The same pool for every page, so paging through re-ranked results neither repeats nor skips.
+        pool = max(RERANK_POOL, offset + k)
+        hits = await asyncio.to_thread(index.search, query.vector[None, :], pool, 0, filters)
+        return rerank(hits[0], query.attributes, self.rerank_weights, self.rerank_keep_top)[offset:offset + k]
 
     async def style(self, query: Query) -> Style:
-        """What the photo shows, by a similarity-weighted vote of its nearest catalog items."""
+        """What the photo shows: the trained head's predictions, else a vote of its nearest catalog items."""
+        if query.attributes is not None:
+            return head_style(query.attributes)
         return vote_style(await self.search(query, STYLE_NEIGHBOURS))
 
     async def reindex(self, feed_path: Path,
@@ -109,19 +123,14 @@ class Recommender:
         await self._batcher.aclose()
 
     def _embed_batch(self, blobs: list[bytes]) -> list[Query | Exception]:
-        outcomes: list[Query | Exception] = []
-        tensors, slots = [], []
-        for position, blob in enumerate(blobs):
-            try:
-                tensors.append(self.engine.preprocess([self.engine.decode(blob)])[0])
-                slots.append(position)
-                outcomes.append(None)  # filled below
-            except ImageDecodeError as error:
-                outcomes.append(error)
-        if tensors:
-            vectors = self.engine.embed_tensors(torch.stack(tensors))
-            for position, vector in zip(slots, vectors, strict=True):
-                outcomes[position] = Query(vector)
+        # Decoded the engine's way for its device: nvJPEG batched on CUDA, PIL on the CPU.
+        batch, errors = self.engine.prepare_bytes(blobs)
+        outcomes: list[Query | Exception | None] = list(errors)  # None: filled below
+        slots = [position for position, error in enumerate(errors) if error is None]
+        if slots:
+            vectors, attributes = self.engine.embed_with_attributes(batch)
+            for row, (position, vector) in enumerate(zip(slots, vectors, strict=True)):
+                outcomes[position] = Query(vector, attributes[row] if attributes else None)
         return outcomes
 
 
@@ -137,6 +146,15 @@ def open_or_build_index(engine: Engine, settings: EngineSettings, build_if_missi
     report = build_index(settings.catalog, settings.index, engine, cache_dir=settings.cache_dir)
     log.info("first index built: %s", report.summary())
     return CatalogIndex.open(settings.index, engine.fingerprint)
+
+
+def head_style(attributes: Attributes) -> Style:
+    """The attribute heads' top label per attribute, with its probability as the confidence."""
+    def guess(attribute: str) -> Guess | None:
+        top = attributes.top(attribute)
+        return Guess(top[0], round(top[1], 3)) if top else None
+
+    return Style(category=guess("category"), colour=guess("colour"), gender=guess("gender"), usage=guess("usage"))
 
 
 def vote_style(hits: list[SearchHit]) -> Style:

@@ -27,6 +27,9 @@ class EngineSettings(BaseSettings):
     hub_timeout_s: float = Field(2.0, gt=0, description="how long to wait for the model hub to answer")
     threads: int | None = Field(None, ge=1, description="torch CPU threads (default: all cores)")
     max_pixels: int = Field(40_000_000, ge=1_000)
+    artifact: str | None = Field("auto", description="trained head: auto (the shipped one when it fits the "
+                                                     "backbone), a file, or none")
+    rerank: bool = Field(True, description="re-rank results by the head's predicted attributes (with a head)")
     index: Path = Field(Path("var/index"), description="index directory")
     catalog: Path = Field(DEMO_FEED, description="the product feed that /reindex rebuilds from")
     cache_dir: Path = Field(Path("var/cache"), description="downloaded catalog images")
@@ -34,4 +37,5 @@ class EngineSettings(BaseSettings):
     def engine_config(self) -> EngineConfig:
         return EngineConfig(backbone=self.backbone, weights=self.weights, device=self.device,
                             batch_size=self.batch_size, max_pixels=self.max_pixels,
-                            hub_timeout_s=self.hub_timeout_s, threads=self.threads)
+                            hub_timeout_s=self.hub_timeout_s, threads=self.threads,
+                            artifact=None if (self.artifact or "none").lower() == "none" else self.artifact)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from .. import conversation, replies
+from fashionbot.chat.render import HELP
+
+from .. import conversation
 from ..services import Turn
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(replies.HELP)
+    await update.effective_message.reply_text(HELP)
 
 
 async def on_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

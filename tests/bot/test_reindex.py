@@ -52,7 +52,8 @@ async def test_a_failed_rebuild_tells_the_admin_why_and_the_old_index_keeps_serv
     [failed] = await api.wait_for("editMessageText", chat_id=ADMIN.id, text=contains("failed"))
     assert "required column 'link' absent" in failed.params["text"]
     assert "previous index keeps serving" in failed.params["text"]
-    assert any(r.levelno == logging.ERROR and r.exc_info for r in caplog.records if r.name == "bot.reindex")
+    assert any(r.levelno == logging.ERROR and r.exc_info
+               for r in caplog.records if r.name == "fashionbot.chat.rebuilds")
     assert recommender.products == before
     api.send_photo(ANN, jpeg("red"))
     await api.wait_for("sendMediaGroup", chat_id=ANN.id)

@@ -1,4 +1,4 @@
-"""Captions, keyboards and texts: pure, within Telegram's limits, read from tables."""
+"""Telegram's side of rendering: the core's buttons as inline keyboards, replies to Telegram media."""
 
 from __future__ import annotations
 
@@ -6,106 +6,16 @@ import pytest
 from telegram import Message
 
 from bot import replies
-from bot.replies import CAPTION_LIMIT, caption, product_label, results_keyboard, results_text, tg_len
-from catalog import Product
-from fashionbot.service import BuildProgress, Guess, Style
-from index import Filters, SearchHit
+from fashionbot.chat.render import Button
 
 
-def product(**fields: str) -> Product:
-    base = {"id": "p1", "title": "White Canvas Sneaker", "link": "https://shop.example.com/p/1",
-            "image_link": "/catalog/p1.jpg", "price": "49.90 EUR", "brand": "Acme"}
-    return Product(**{**base, **fields})
-
-
-@pytest.mark.parametrize(("fields", "expected"), [
-    ({}, "3. White Canvas Sneaker\n49.90 EUR · Acme\nhttps://shop.example.com/p/1"),
-    ({"price": None}, "3. White Canvas Sneaker\nAcme\nhttps://shop.example.com/p/1"),
-    ({"price": None, "brand": None}, "3. White Canvas Sneaker\nhttps://shop.example.com/p/1"),
-    ({"title": "  Sneaker \n with\tspaces "}, "3. Sneaker with spaces\n49.90 EUR · Acme\nhttps://shop.example.com/p/1"),
-    ({"title": ""}, "3. p1\n49.90 EUR · Acme\nhttps://shop.example.com/p/1"),
-])
-def test_caption(fields: dict, expected: str) -> None:
-    assert caption(product(**fields), 3) == expected
-
-
-@pytest.mark.parametrize(("fields", "keeps_link"), [
-    ({"title": "Sneaker " * 400}, True),  # the title gives way to the link
-    ({"title": "👟" * 1000}, True),  # emoji count twice in Telegram's length
-    ({"link": "https://shop.example.com/" + "x" * 600}, False),  # a link that long lives only in its button
-    ({"price": "9" * 5000, "title": "T" * 5000}, True),
-])
-def test_caption_always_fits_telegrams_limit(fields: dict, keeps_link: bool) -> None:
-    text = caption(product(**fields), 10)
-    assert tg_len(text) <= CAPTION_LIMIT
-    assert text.startswith("10. ")
-    assert (product(**fields).link in text) == keeps_link
-
-
-def test_product_label_is_short_and_keeps_the_price() -> None:
-    label = product_label(product(title="A very long product title that goes on and on and on"), 7)
-    assert label.startswith("7. A very long") and label.endswith("… — 49.90 EUR") and len(label) <= 48
-
-
-def hits(*products: Product) -> list[SearchHit]:
-    return [SearchHit(p, 0.9, rank) for rank, p in enumerate(products)]
-
-
-def test_results_keyboard_has_a_url_button_per_web_link_then_more_and_style() -> None:
-    keyboard = results_keyboard(hits(product(), product(id="p2", link="ftp://old/2")), 4, more=True)
-    rows = keyboard.inline_keyboard
-    assert [(b.text[:2], b.url) for b in rows[0]] == [("4.", "https://shop.example.com/p/1")]
-    assert [b.callback_data for b in rows[1]] == ["more", "style"]
-    assert [b.callback_data for b in results_keyboard(hits(product()), 1, more=False).inline_keyboard[-1]] == \
-        ["style"]
-
-
-@pytest.mark.parametrize(("first", "count", "filters", "more", "expected"), [
-    (1, 6, Filters(), True, "Matches 1–6. Tap a product to open it. More shows the next ones."),
-    (7, 1, Filters(), False, "Matches 7. Tap a product to open it. That's all for this photo."),
-    (1, 2, Filters(gender="women"), True, "Matches 1–2 (filter: women). Tap a product to open it. More shows"),
-])
-def test_results_text(first: int, count: int, filters: Filters, more: bool, expected: str) -> None:
-    assert results_text(first, count, filters, more=more).startswith(expected)
-
-
-@pytest.mark.parametrize(("filters", "first_page", "expected"), [
-    (Filters(color="red"), True, "Nothing in the catalog matches the filter red; /style clear removes it."),
-    (Filters(), False, "No more matches for this photo. Send another photo to search again."),
-    (Filters(color="red"), False, "No more matches for this photo with the filter red — /style clear widens"),
-])
-def test_no_more_text(filters: Filters, first_page: bool, expected: str) -> None:
-    assert replies.no_more_text(filters, first_page=first_page).startswith(expected)
-
-
-STYLE = Style(category=Guess("Tshirts", 0.82), colour=Guess("Red", 0.641), gender=Guess("Men", 0.91), usage=None)
-
-
-def test_style_text_shows_each_guess_with_its_confidence_and_the_filter() -> None:
-    text = replies.style_text(STYLE, Filters(usage="casual"))
-    assert "• category: Tshirts (82%)\n• colour: Red (64%)\n• gender: Men (91%)\n• usage: not sure" in text
-    assert "Filter: casual." in text
-    assert "Send me a photo" in replies.style_text(None, Filters())
-
-
-def test_style_keyboard_offers_narrowings_that_fit_callback_data_and_a_clear_button() -> None:
-    long_style = Style(category=Guess("X" * 60, 0.5), colour=Guess("Red", 0.6), gender=None, usage=None)
-    keyboard = replies.style_keyboard(long_style, Filters(gender="men"))
-    data = [b.callback_data for row in keyboard.inline_keyboard for b in row]
-    assert data == ["style:color=red", "style:clear"]
-    assert replies.style_keyboard(None, Filters()) is None
-
-
-@pytest.mark.parametrize(("progress", "expected"), [
-    (None, "Rebuilding the catalog index from feed.csv…\nstarting"),
-    (BuildProgress(0, 0, 0.0), "Rebuilding the catalog index from feed.csv…\nstarting"),
-    (BuildProgress(12, 30, 8.46), "Rebuilding the catalog index from feed.csv…\n40% (12/30 products), "
-                                  "8.5 products/s"),
-    (BuildProgress(30, 30, 9.0), "Rebuilding the catalog index from feed.csv…\n100% (30/30 products), "
-                                 "9.0 products/s"),
-])
-def test_progress_text(progress: BuildProgress | None, expected: str) -> None:
-    assert replies.progress_text("feed.csv", progress) == expected
+def test_keyboard_turns_links_into_url_buttons_and_actions_into_callback_data() -> None:
+    rows = [[Button("4. Sneaker — 49.90 EUR", url="https://shop.example.com/p/1")],
+            [Button("More ▸", action="more"), Button("Style", action="style")], []]
+    keyboard = replies.keyboard(rows).inline_keyboard
+    assert [(b.text[:2], b.url) for b in keyboard[0]] == [("4.", "https://shop.example.com/p/1")]
+    assert [b.callback_data for b in keyboard[1]] == ["more", "style"]
+    assert len(keyboard) == 2 and replies.keyboard([]) is None
 
 
 @pytest.mark.parametrize(("message", "expected"), [
@@ -124,4 +34,3 @@ def test_unsupported_messages(message: dict, expected: str) -> None:
 def test_file_replies() -> None:
     assert replies.too_big(25 * 2**20, 20 * 2**20).startswith("That file is 25.0 MB; bots can only download "
                                                               "files up to 20 MB.")
-    assert replies.not_an_image(None, "report.pdf").startswith("That file isn't an image (report.pdf).")

@@ -12,7 +12,7 @@ from typing import Any
 
 from PIL import Image
 
-from .bot_api_checks import (
+from .checks import (
     ApiError,
     bad_request,
     check_callback_answer,
@@ -23,7 +23,7 @@ from .bot_api_checks import (
     check_reply_markup,
     check_text,
 )
-from .bot_api_files import DOWNLOAD_LIMIT, PHOTO_UPLOAD_LIMIT, FileStore, image_dimensions
+from .files import DOWNLOAD_LIMIT, PHOTO_UPLOAD_LIMIT, FileStore, image_dimensions
 
 _JSON_FIELDS = frozenset({"reply_markup", "media", "commands", "allowed_updates", "entities",
                           "caption_entities", "reply_parameters", "link_preview_options", "scope"})
@@ -111,7 +111,7 @@ class BotApiMethods:
         self.callback_queries: dict[str, bool] = {}  # id → answered
         self.unreachable_urls: set[str] = set()
         self.fetched_urls: list[str] = []
-        self._url_fetcher = url_fetcher or _placeholder_image
+        self._url_fetcher = url_fetcher or placeholder_image
 
     async def call(self, method: str, params: Params) -> Any:
         """Run a method by its Bot API name; like Telegram, names are case-insensitive."""
@@ -356,7 +356,7 @@ def _commands_key(p: Params) -> str:
 _PLACEHOLDER: list[bytes] = []
 
 
-async def _placeholder_image(url: str) -> bytes:
+async def placeholder_image(url: str) -> bytes:
     """What a product image URL 'serves' when the test gives no fetcher: a small grey JPEG."""
     if not _PLACEHOLDER:
         buffer = io.BytesIO()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.narrowing import describe, narrow, suggestions
+from fashionbot.chat.narrowing import describe, narrow, suggestions
 from fashionbot.service import Guess, Style
 from index import Filters
 

@@ -1,4 +1,4 @@
-"""Per-user state — the last photo's query, what was shown, the filters — bounded in size and expiring."""
+"""Per-user conversation state — last photo, what was shown, filters — bounded in size and expiring."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ class Session:
 
 
 class Sessions(ExpiringLRU[int, Session]):
-    """Sessions by Telegram user id."""
+    """Sessions by user id (a Telegram or Discord id; the adapter decides)."""
 
     def of(self, user_id: int) -> Session:
         return self.get_or_create(user_id, Session)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.state import ExpiringLRU, Session, Sessions
 from catalog import Product
+from fashionbot.chat.state import ExpiringLRU, Session, Sessions
 from fashionbot.service import Query
 from index import Filters, SearchHit
 

@@ -1,0 +1,46 @@
+"""``python -m bot.discord``: settings → logging → FashionBot → serve until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+
+import discord
+from pydantic import ValidationError
+
+from fashionbot.logs import setup_logging
+from fashionbot.settings import EngineSettings
+
+from ..settings import describe_errors
+from .app import FashionBot, serve
+from .settings import DiscordSettings
+
+log = logging.getLogger("bot.discord")
+
+
+def main() -> int:
+    setup_logging()
+    try:
+        settings = DiscordSettings()
+        engine_settings = EngineSettings()
+    except ValidationError as error:
+        prefix = "FASHIONBOT_" if error.title == EngineSettings.__name__ else "DISCORD_"
+        log.error("configuration error: %s", describe_errors(error, prefix))
+        return os.EX_CONFIG
+    logging.getLogger().setLevel(settings.log_level)
+    try:
+        asyncio.run(serve(FashionBot(settings, engine_settings), settings.bot_token.get_secret_value()))
+    except discord.LoginFailure:
+        log.error("configuration error: Discord rejected DISCORD_BOT_TOKEN")
+        return os.EX_CONFIG
+    except Exception as error:
+        log.critical("the bot stopped: %s", error, exc_info=error)
+        return 1
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

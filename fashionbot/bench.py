@@ -1,0 +1,389 @@
+"""`fashionbot bench`: model ceiling, end-to-end index builds, query latency and FAISS choices in one run."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+PHOTO_SIZE = (1080, 1440)  # width, height of a typical product photo
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    device: str = "auto"
+    backbone: str = "auto"
+    weights: str | None = None
+    batch_size: int | None = None  # default: the engine's (16 on the CPU, 256 for index builds on CUDA)
+    thumbs: int = 808  # demo thumbnails indexed (the whole demo catalog)
+    photos: int = 256  # generated 1080×1440 JPEGs indexed
+    queries: int = 100
+    concurrent_rounds: int = 10
+    faiss_items: int = 1_000_000
+    faiss_queries: int = 500
+    faiss_types: tuple[str, ...] = ("flat", "hnsw", "ivfpq")
+    ivf_train_per_list: int = 256  # --quick: 39, FAISS's minimum (k-means dominates its build time)
+    forward_seconds: float = 8.0
+
+    @classmethod
+    def quick(cls, **overrides) -> BenchConfig:
+        return replace(cls(thumbs=160, photos=48, queries=30, concurrent_rounds=3, faiss_items=100_000,
+                           faiss_queries=200, forward_seconds=4.0, ivf_train_per_list=39), **overrides)
+
+    @classmethod
+    def for_device(cls, quick: bool, device_type: str, **overrides) -> BenchConfig:
+        config = cls.quick(**overrides) if quick else replace(cls(), **overrides)
+        if device_type == "cuda" and "photos" not in overrides:  # a GPU indexes thousands a second
+            config = replace(config, photos=1024 if quick else 4096)
+        return config
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100), linear between closest ranks; NaN for no values."""
+    if not values:
+        return float("nan")
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+
+
+def recall_at_k(found: np.ndarray, exact: np.ndarray, k: int = 10) -> float:
+    """Mean share of each query's exact top-k ids that the approximate top-k found."""
+    found, exact = np.asarray(found)[:, :k], np.asarray(exact)[:, :k]
+    hits = [len(set(row_found.tolist()) & set(row_exact.tolist())) for row_found, row_exact in zip(found, exact,
+                                                                                                    strict=True)]
+    return float(np.mean(hits) / k) if hits else float("nan")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def synthetic_vectors(n: int, dim: int, seed: int = 0, clusters: int = 1000, intrinsic: int = 64) -> np.ndarray:
+    """Unit vectors shaped like image embeddings: clustered, low intrinsic dimension, a little isotropic noise.
+
+    Uniformly random high-dimensional vectors would make every ANN index look hopeless; real embeddings
+    are not like that. Rows are generated in chunks so 1 M × 1280 needs only the output's memory.
+    """
+    rng = np.random.default_rng(seed)
+    basis = np.linalg.qr(rng.standard_normal((dim, intrinsic)).astype(np.float32))[0].T  # (intrinsic, dim)
+    centres = rng.standard_normal((clusters, intrinsic)).astype(np.float32)
+    out = np.empty((n, dim), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        rows = min(100_000, n - start)
+        latent = centres[rng.integers(0, clusters, rows)] + 0.6 * rng.standard_normal((rows, intrinsic),
+                                                                                       dtype=np.float32)
+        block = latent @ basis
+        block += 0.02 * rng.standard_normal((rows, dim), dtype=np.float32)
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        out[start:start + rows] = block
+    return out
+
+
+def run_bench(config: BenchConfig) -> dict:
+    """Every figure of the benchmark as one flat dict (see BENCHMARKS.md for what bounds each)."""
+    import torch
+
+    from engine import Engine, EngineConfig
+
+    engine_config = EngineConfig(backbone=config.backbone, weights=config.weights, device=config.device,
+                                 artifact=None, **({"batch_size": config.batch_size} if config.batch_size else {}))
+    engine = Engine.load(engine_config)
+    result: dict = {
+        "device": str(engine.device),
+        "device_name": torch.cuda.get_device_name(engine.device) if engine.device.type == "cuda" else _cpu_name(),
+        "backbone": engine.backbone_name,
+        "weights": engine.weights_source,
+        "random_weights": "random" in engine.weights_source,
+        "dim": engine.dim,
+        "batch_size": engine.build_batch_size,
+        "query_batch_size": engine.config.batch_size,
+        "decode_path": engine.decode_path,
+        "torch_threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "quick": config.faiss_items < 1_000_000,
+    }
+    result["raw_forward_img_s"] = round(raw_forward(engine, engine.build_batch_size, config.forward_seconds), 1)
+    with tempfile.TemporaryDirectory(prefix="fashionbot-bench-") as scratch:
+        root = Path(scratch)
+        thumbs_feed = _demo_feed(root / "thumbs.csv", config.thumbs)
+        result["index_img_s_thumbs"], thumbs_index = _index_rate(engine, thumbs_feed, root / "idx-thumbs")
+        photo_paths = make_photos(root / "photos", config.photos)
+        photos_feed = _demo_feed(root / "photos.csv", config.photos, photo_paths)
+        result["index_img_s_photos"], _ = _index_rate(engine, photos_feed, root / "idx-photos")
+        result["index_ratio_thumbs"] = round(result["index_img_s_thumbs"] / result["raw_forward_img_s"], 3)
+        result["index_ratio_photos"] = round(result["index_img_s_photos"] / result["raw_forward_img_s"], 3)
+        blobs = [path.read_bytes() for path in photo_paths[:max(20, min(len(photo_paths), 64))]]
+        result.update(asyncio.run(query_latency(engine, thumbs_index, blobs, config.queries,
+                                                config.concurrent_rounds)))
+        result["bot_peak_rss_mb"] = bot_peak_rss_mb(engine_config, thumbs_index, photo_paths[0])
+    del engine
+    result["faiss"] = faiss_bench(engine_dim := result["dim"], config.faiss_items, config.faiss_queries,
+                                  config.faiss_types, config.ivf_train_per_list)
+    result["faiss_items"] = config.faiss_items
+    result["faiss_dim"] = engine_dim
+    auto = result["faiss"].get("auto", {})
+    result["faiss_auto_ms_per_query"] = auto.get("ms_per_query")
+    result["faiss_auto_recall_at_10"] = auto.get("recall_at_10")
+    result["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    return result
+
+
+def raw_forward(engine, batch_size: int, seconds: float) -> float:
+    """The model alone on random inputs at the engine's settings (device, dtype, memory format): images/s."""
+    import torch
+
+    height, width = engine.data_config["input_size"][1:]
+    batch = torch.randn(batch_size, 3, height, width, device=engine.device)
+    for _ in range(3):  # oneDNN / cuDNN pick their kernels on the first calls
+        engine.embed_tensors(batch)
+    times: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(times) < 5:
+        started = time.perf_counter()
+        engine.embed_tensors(batch)  # ends with a copy to the host, so the GPU has finished
+        times.append(time.perf_counter() - started)
+    return batch_size / statistics.median(times)
+
+
+def _demo_feed(path: Path, count: int, images: list[Path] | None = None) -> Path:
+    """A Merchant CSV of the first ``count`` demo products, optionally pointing at other image files."""
+    from catalog import read_feed, write_feed_csv
+
+    from .settings import DEMO_FEED
+
+    products = read_feed(DEMO_FEED).products
+    picked = [products[i % len(products)] for i in range(count)]
+    if images is not None:
+        picked = [replace(product, id=f"{product.id}-p{i}", image_link=str(images[i]))
+                  for i, product in enumerate(picked)]
+    elif count > len(products):
+        picked = [replace(product, id=f"{product.id}-{i}") for i, product in enumerate(picked)]
+    write_feed_csv(picked, path)
+    return path
+
+
+def make_photos(directory: Path, count: int, seed: int = 0) -> list[Path]:
+    """``count`` realistic 1080×1440 product JPEGs (demo shots upscaled, with sensor grain, quality 90)."""
+    from PIL import Image
+
+    from catalog import read_feed
+
+    from .settings import DEMO_FEED
+
+    directory.mkdir(parents=True, exist_ok=True)
+    sources = [Path(product.image_link) for product in read_feed(DEMO_FEED).products]
+    unique = min(count, 64)  # the files differ; their content repeats (decode cost does not depend on it)
+
+    def one(i: int) -> bytes:
+        rng = np.random.default_rng(seed + i)
+        image = Image.open(sources[i % len(sources)]).convert("RGB").resize(PHOTO_SIZE, Image.Resampling.BICUBIC)
+        pixels = np.asarray(image, dtype=np.int16) + rng.integers(-8, 9, (*PHOTO_SIZE[::-1], 3), dtype=np.int16)
+        out = io.BytesIO()
+        Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(out, "JPEG", quality=90)
+        return out.getvalue()
+
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        encoded = list(pool.map(one, range(unique)))
+    paths = []
+    for i in range(count):
+        path = directory / f"photo-{i:05d}.jpg"
+        path.write_bytes(encoded[i % unique])
+        paths.append(path)
+    return paths
+
+
+def _index_rate(engine, feed: Path, out: Path) -> tuple[float, Path]:
+    from .pipeline import build_index
+
+    report = build_index(feed, out, engine)
+    return round(report.items_per_s, 1), out
+
+
+async def query_latency(engine, index_dir: Path, blobs: list[bytes], queries: int, rounds: int) -> dict:
+    """One photo → ranked results through the Recommender (micro-batcher, decode, embed, search)."""
+    from index import CatalogIndex
+
+    from .service import Recommender
+    from .settings import EngineSettings
+
+    recommender = Recommender(engine, EngineSettings(index=index_dir), CatalogIndex.open(index_dir))
+
+    async def one(blob: bytes) -> float:
+        started = time.perf_counter()
+        await recommender.search(await recommender.photo(blob), 6)
+        return (time.perf_counter() - started) * 1000
+
+    try:
+        for blob in blobs[:3]:
+            await one(blob)  # warm-up
+        single = [await one(blobs[i % len(blobs)]) for i in range(queries)]
+        concurrent: list[float] = []
+        for round_ in range(rounds):
+            concurrent += await asyncio.gather(*(one(blobs[(round_ * 20 + i) % len(blobs)]) for i in range(20)))
+    finally:
+        await recommender.aclose()
+    return {"query_p50_ms": round(percentile(single, 50), 1), "query_p99_ms": round(percentile(single, 99), 1),
+            "query20_p95_ms": round(percentile(concurrent, 95), 1),
+            "query_batches_run": recommender._batcher.batches_run}
+
+
+def bot_peak_rss_mb(engine_config, index_dir: Path, photo: Path) -> float:
+    """Peak RSS of a fresh bot-like process: engine and the demo index loaded, a few photos answered."""
+    code = (
+        "import asyncio, resource, sys\n"
+        "from pathlib import Path\n"
+        "from engine import Engine, EngineConfig\n"
+        "from index import CatalogIndex\n"
+        "from fashionbot.service import Recommender\n"
+        "from fashionbot.settings import EngineSettings\n"
+        f"engine = Engine.load(EngineConfig(**{asdict(engine_config)!r}))\n"
+        f"index_dir = Path({str(index_dir)!r})\n"
+        "async def main():\n"
+        "    r = Recommender(engine, EngineSettings(index=index_dir), CatalogIndex.open(index_dir))\n"
+        f"    blob = Path({str(photo)!r}).read_bytes()\n"
+        "    for _ in range(5):\n"
+        "        await r.search(await r.photo(blob), 6)\n"
+        "    await r.aclose()\n"
+        "asyncio.run(main())\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")})
+    if done.returncode != 0:
+        log.warning("bot RSS probe failed: %s", done.stderr[-2000:])
+        return float("nan")
+    return round(float(done.stdout.strip().splitlines()[-1]), 1)
+
+
+def faiss_bench(dim: int, n_items: int, n_queries: int, types: tuple[str, ...], train_per_list: int = 256) -> dict:
+    """Flat vs HNSW vs IVF-PQ on synthetic embeddings: build s, size, ms per single query, recall@10."""
+    import faiss
+
+    from index.build import build_vectors_index
+    from index.choose import choose_index_key
+    from index.search import tune_for_search
+
+    vectors = synthetic_vectors(n_items + n_queries, dim)
+    queries, vectors = vectors[:n_queries].copy(), vectors[n_queries:]
+    exact_index = faiss.IndexFlatIP(dim)
+    exact_index.add(vectors)
+    _, exact = exact_index.search(queries, 10)
+    del exact_index
+    auto_key = choose_index_key(n_items, dim, "auto")
+    out: dict = {}
+    for index_type in types:
+        key = choose_index_key(n_items, dim, index_type)
+        rss_before = peak_rss_mb()
+        started = time.perf_counter()
+        index = tune_for_search(build_vectors_index(vectors, key, train_per_list=train_per_list))
+        build_s = time.perf_counter() - started
+        entry = {"key": key, "build_s": round(build_s, 1),
+                 "memory_mb": round(len(faiss.serialize_index(index)) / 2**20, 1) if n_items <= 200_000
+                 else round(_index_bytes(index, n_items, dim) / 2**20, 1),
+                 "peak_rss_growth_mb": round(peak_rss_mb() - rss_before, 1)}
+        entry.update(_search_figures(index, queries, exact, single=20 if index_type == "flat" else n_queries))
+        entry["sweep"] = _sweep(index, queries, exact)
+        out[index_type] = entry
+        if key == auto_key:
+            out["auto"] = {"type": index_type, **{k: v for k, v in entry.items() if k != "sweep"}}
+        del index
+    return out
+
+
+def _index_bytes(index, n_items: int, dim: int) -> int:
+    """Bytes an index holds in memory, without serialising gigabytes to count them."""
+    import faiss
+
+    if hasattr(index, "hnsw"):
+        links = faiss.vector_to_array(index.hnsw.offsets)[-1]
+        return n_items * dim * 4 + int(links) * 4 + n_items * 8
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        return n_items * (ivf.code_size + 8) + ivf.nlist * dim * 4
+    return n_items * dim * 4
+
+
+def _search_figures(index, queries: np.ndarray, exact: np.ndarray, single: int) -> dict:
+    """ms per query one at a time (as the bot asks), and recall@10 over every query (batched)."""
+    times = []
+    for row in queries[:single]:
+        started = time.perf_counter()
+        index.search(row[None, :], 10)
+        times.append((time.perf_counter() - started) * 1000)
+    _, found = index.search(queries, 10)
+    return {"ms_per_query": round(statistics.median(times), 3), "ms_per_query_p99": round(percentile(times, 99), 3),
+            "recall_at_10": round(recall_at_k(found, exact), 4)}
+
+
+def _sweep(index, queries: np.ndarray, exact: np.ndarray) -> list[dict]:
+    """Recall and speed at other search-time settings (efSearch / nprobe), to choose the served ones."""
+    import faiss
+
+    ivf = faiss.try_extract_index_ivf(index)
+    if hasattr(index, "hnsw"):
+        name, values, setter = "efSearch", (16, 32, 64, 128, 256), lambda v: setattr(index.hnsw, "efSearch", v)
+        original = index.hnsw.efSearch
+    elif ivf is not None:
+        name, values, setter = "nprobe", (8, 16, 32, 64, 128), lambda v: setattr(ivf, "nprobe", v)
+        original = ivf.nprobe
+    else:
+        return []
+    rows = []
+    for value in values:
+        setter(value)
+        started = time.perf_counter()
+        _, found = index.search(queries, 10)
+        batched_ms = (time.perf_counter() - started) * 1000 / len(queries)
+        rows.append({name: value, "recall_at_10": round(recall_at_k(found, exact), 4),
+                     "ms_per_query_batched": round(batched_ms, 3)})
+    setter(original)
+    return rows
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "cpu"
+
+
+def bench_command(*, device: str, quick: bool, as_json: bool, backbone: str, weights: str | None,
+                  batch_size: int | None) -> int:
+    import json
+
+    from engine.device import resolve_device
+
+    overrides = {"device": device, "backbone": backbone, "weights": weights, "batch_size": batch_size}
+    config = BenchConfig.for_device(quick, resolve_device(device).type, **overrides)
+    result = run_bench(config)
+    if as_json:
+        print(json.dumps(result))
+        return 0
+    for key, value in result.items():
+        if key != "faiss":
+            print(f"{key:<24} {value}")
+    for index_type, entry in result["faiss"].items():
+        figures = ", ".join(f"{k} {v}" for k, v in entry.items() if k != "sweep")
+        print(f"faiss {index_type:<8} {figures}")
+        for row in entry.get("sweep", []):
+            print(f"    {row}")
+    if result["random_weights"]:
+        print("(speed figures with randomly initialised weights: pretrained ones could not be had offline)")
+    return 0

@@ -1,0 +1,1 @@
+"""Transfer learning: a bottleneck cache of backbone features, attribute and retrieval heads, grid search."""

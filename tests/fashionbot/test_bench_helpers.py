@@ -1,0 +1,57 @@
+"""The benchmark's pure parts and its JSON contract, on a tiny configuration (not a timing test)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fashionbot.bench import BenchConfig, faiss_bench, percentile, recall_at_k, synthetic_vectors
+
+
+def test_recall_counts_shared_ids_per_query():
+    exact = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
+    found = np.array([[4, 3, 9, 9], [5, 6, 7, 8]])
+    assert recall_at_k(found, exact, k=4) == pytest.approx((2 / 4 + 1) / 2)
+
+
+def test_percentiles_interpolate_and_handle_empty():
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([5.0], 99) == 5.0
+    assert np.isnan(percentile([], 50))
+
+
+def test_synthetic_vectors_are_unit_rows_and_deterministic():
+    a, b = synthetic_vectors(300, 32, seed=3, clusters=10, intrinsic=8), synthetic_vectors(300, 32, seed=3,
+                                                                                           clusters=10, intrinsic=8)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_faiss_bench_reports_every_type_and_the_auto_choice():
+    result = faiss_bench(64, 3000, 20, ("flat", "hnsw", "ivfpq"), train_per_list=39)
+    assert set(result) == {"flat", "hnsw", "ivfpq", "auto"} and result["auto"]["type"] == "flat"
+    assert result["flat"]["recall_at_10"] == 1.0
+    for entry in result.values():
+        assert {"key", "build_s", "memory_mb", "ms_per_query", "recall_at_10"} <= set(entry)
+
+
+def test_quick_config_is_smaller_and_gpu_gets_more_photos():
+    quick, full = BenchConfig.for_device(True, "cpu"), BenchConfig.for_device(False, "cpu")
+    assert quick.faiss_items == 100_000 and full.faiss_items == 1_000_000 and quick.photos < full.photos
+    assert BenchConfig.for_device(True, "cuda").photos > quick.photos
+
+
+@pytest.mark.slow
+def test_bench_json_has_the_contract_keys(monkeypatch):
+    from fashionbot import bench
+
+    monkeypatch.setattr(bench, "bot_peak_rss_mb", lambda *args: 1.0)  # a subprocess; covered by the real bench
+    config = BenchConfig(device="cpu", backbone="tf_efficientnet_lite0", thumbs=8, photos=4, queries=3,
+                         concurrent_rounds=1, faiss_items=2000, faiss_queries=10, forward_seconds=0.1,
+                         ivf_train_per_list=39)
+    result = bench.run_bench(config)
+    for key in ("device", "backbone", "batch_size", "random_weights", "raw_forward_img_s", "index_img_s_thumbs",
+                "index_img_s_photos", "index_ratio_photos", "query_p50_ms", "query_p99_ms", "query20_p95_ms",
+                "bot_peak_rss_mb", "peak_rss_mb", "faiss"):
+        assert key in result, key
+    assert {"flat", "hnsw", "ivfpq"} <= set(result["faiss"])

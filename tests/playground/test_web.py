@@ -1,0 +1,93 @@
+"""The playground's page API over the local Bot API server, with the real Application and a fake Recommender."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.app import build_application
+from bot.settings import BotSettings
+from fashionbot.playground.botapi import BotApiServer
+from fashionbot.playground.web import ChatPage
+from fashionbot.settings import EngineSettings
+from tests.auxil.bot_process import DEMO_PHOTOS
+from tests.auxil.fakes import FakeRecommender, make_catalog
+from tests.bot.conftest import running
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[BotApiServer]:
+    server = BotApiServer()
+    server.extensions.append(ChatPage(server, DEMO_PHOTOS).routes)
+    recommender = FakeRecommender(make_catalog(tmp_path / "catalog"))
+
+    async def open_fake(_: EngineSettings) -> FakeRecommender:
+        return recommender
+
+    async with server:
+        settings = BotSettings(bot_token=server.token, api_url=server.url, _env_file=None)
+        engine = EngineSettings(catalog=tmp_path / "catalog" / "catalog.csv", index=tmp_path / "i", _env_file=None)
+        async with running(build_application(settings, engine, open_recommender=open_fake)):
+            yield server
+
+
+async def chat(http: aiohttp.ClientSession, url: str, until, version: int = -1) -> dict:
+    """Long-poll the page's view of the chat until ``until(state)`` holds."""
+    for _ in range(50):
+        async with http.get(f"{url}/api/messages", params={"after": version}) as response:
+            state = await response.json()
+        if until(state):
+            return state
+        version = state["version"]
+    raise AssertionError(f"the chat never got there: {state}")
+
+
+def albums(state: dict) -> list[list[dict]]:
+    groups: dict[str, list[dict]] = {}
+    for message in state["messages"]:
+        if message["album"]:
+            groups.setdefault(message["album"], []).append(message)
+    return list(groups.values())
+
+
+async def test_an_example_photo_gets_an_album_with_links_and_more_pages_on(server: BotApiServer) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server.url + "/") as page:
+            assert page.status == 200 and "fashionbot playground" in await page.text()
+        async with http.get(server.url + "/api/examples") as response:
+            examples = [e["name"] for e in await response.json()]
+        assert "tshirt-1882.jpg" in examples and len(examples) == 8
+
+        await http.post(server.url + "/api/photo", data={"example": "tshirt-1882.jpg"})
+        state = await chat(http, server.url, lambda s: any(m["buttons"] for m in s["messages"]))
+        assert state["messages"][0]["from_bot"] is False and state["messages"][0]["photo"]
+        [album] = albums(state)
+        assert len(album) == 6 and album[0]["text"].startswith("1. ")
+        async with http.get(server.url + album[0]["photo"]) as image:
+            assert image.status == 200 and (await image.read())[:2] == b"\xff\xd8"
+        links = state["messages"][-1]
+        assert [b["url"] for b in links["buttons"][0]] == ["https://shop.example.com/p/" + album[0]["text"]
+                                                           .split("no. ")[1].split("\n")[0]]
+        more = next(b for row in links["buttons"] for b in row if b["data"] == "more")
+
+        await http.post(server.url + "/api/press", json={"data": more["data"], "message_id": links["id"]})
+        state = await chat(http, server.url, lambda s: len(albums(s)) == 2 and "Matches 7" in s["messages"][-1]["text"])
+        assert {m["text"] for m in albums(state)[0]}.isdisjoint(m["text"] for m in albums(state)[1])
+
+
+async def test_commands_and_a_file_that_is_not_an_image(server: BotApiServer) -> None:
+    async with aiohttp.ClientSession() as http:
+        form = aiohttp.FormData()
+        form.add_field("file", b"%PDF-1.4 not an image", filename="report.pdf", content_type="application/pdf")
+        await http.post(server.url + "/api/photo", data=form)
+        state = await chat(http, server.url, lambda s: any("isn't an image" in m["text"] for m in s["messages"]))
+        assert state["messages"][0]["document"] == "report.pdf"
+        await http.post(server.url + "/api/text", json={"text": "/style red"})
+        await chat(http, server.url, lambda s: s["messages"][-1]["text"].startswith("Filter: red."))
+        async with http.post(server.url + "/api/photo", data={"example": "../../etc/passwd"}) as refused:
+            assert refused.status == 400
+        async with http.post(server.url + "/api/press", json={"data": "more"}) as unknown:
+            assert unknown.status == 404  # no such button was ever sent
