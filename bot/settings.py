@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fashionbot.logs import TOKEN_PATTERN
+
+from .setting_types import LogLevel, UserIds
 
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -20,7 +21,7 @@ class BotSettings(BaseSettings):
 
     bot_token: SecretStr = Field(description="from @BotFather; never logged")
     api_url: str = Field("https://api.telegram.org", description="Bot API server root")
-    admin_ids: Annotated[frozenset[int], NoDecode] = Field(frozenset(), description="may /reindex")
+    admin_ids: UserIds = Field(frozenset(), description="may /reindex")
     album_size: int = Field(6, ge=2, le=10, description="products per album (Telegram allows 2-10)")
     max_results: int = Field(60, ge=2, le=1000, description="products /more pages through per photo")
     concurrent_updates: int = Field(64, ge=1, le=1024, description="updates handled at once")
@@ -31,7 +32,7 @@ class BotSettings(BaseSettings):
     webhook_listen: str = Field("0.0.0.0", description="webhook server address")
     webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = Field(None, description="checked on every webhook request")
-    log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "TELEGRAM_LOG_LEVEL"))
+    log_level: LogLevel = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "TELEGRAM_LOG_LEVEL"))
 
     @field_validator("bot_token")
     @classmethod
@@ -48,26 +49,12 @@ class BotSettings(BaseSettings):
             raise ValueError(f"must be an http(s) URL, got {url!r}")
         return url.rstrip("/")
 
-    @field_validator("admin_ids", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: object) -> object:
-        if isinstance(value, str):
-            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
-        return value
-
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret(cls, secret: SecretStr | None) -> SecretStr | None:
         if secret is not None and not _WEBHOOK_SECRET.fullmatch(secret.get_secret_value()):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return secret
-
-    @field_validator("log_level")
-    @classmethod
-    def _log_level(cls, level: str) -> str:
-        if level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise ValueError(f"must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
-        return level.upper()
 
     @property
     def bot_url(self) -> str:

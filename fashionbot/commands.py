@@ -15,6 +15,7 @@ from index import CatalogIndex, CatalogIndexError, Manifest, SearchHit
 from index.store import resolve_build
 
 from .pipeline import BuildProgress, build_index
+from .rerank import RerankPolicy, ranked_search
 from .settings import DEMO_FEED, DEMO_PHOTOS, EngineSettings
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def recommend(settings: EngineSettings, images: list[Path], k: int, as_json: boo
         print(f"error: {error}", file=sys.stderr)
         return 1
     failures = 0
-    for path, outcome in zip(images, rank_images(engine, index, images, k), strict=True):
+    for path, outcome in zip(images, rank_images(settings, engine, index, images, k), strict=True):
         if isinstance(outcome, str):
             failures += 1
         if as_json:
@@ -73,8 +74,9 @@ def recommend(settings: EngineSettings, images: list[Path], k: int, as_json: boo
     return 1 if failures else 0
 
 
-def rank_images(engine: Engine, index: CatalogIndex, images: list[Path], k: int) -> list[list[SearchHit] | str]:
-    """Hits for each image in order, or a reason string for an image that could not be used."""
+def rank_images(settings: EngineSettings, engine: Engine, index: CatalogIndex, images: list[Path],
+                k: int) -> list[list[SearchHit] | str]:
+    """Hits for each image in order (re-ranked as the bot does), or why an image could not be used."""
     outcomes: list[list[SearchHit] | str] = []
     decoded, positions = [], []
     for position, path in enumerate(images):
@@ -84,9 +86,13 @@ def rank_images(engine: Engine, index: CatalogIndex, images: list[Path], k: int)
             outcomes.append("")
         except (OSError, ImageDecodeError) as error:
             outcomes.append(error.strerror if isinstance(error, OSError) and error.strerror else str(error))
-    if decoded:
-        for position, hits in zip(positions, index.search(engine.embed(decoded), k), strict=True):
-            outcomes[position] = hits
+    policy = RerankPolicy.of(engine.head, settings.rerank)
+    size = engine.config.batch_size
+    for start in range(0, len(decoded), size):
+        vectors, attributes = engine.embed_with_attributes(engine.preprocess(decoded[start:start + size]))
+        for row, vector in enumerate(vectors):
+            outcomes[positions[start + row]] = ranked_search(index, vector, attributes[row] if attributes else None,
+                                                             k, policy=policy)
     return outcomes
 
 
@@ -126,7 +132,7 @@ def demo(settings: EngineSettings, k: int) -> int:
     photos = sorted(DEMO_PHOTOS.glob("*.jpg"))
     print(f"\n{len(index)} products indexed with {engine.backbone_name}; recommending for {len(photos)} photos\n")
     found = 0
-    for path, outcome in zip(photos, rank_images(engine, index, photos, k), strict=True):
+    for path, outcome in zip(photos, rank_images(settings, engine, index, photos, k), strict=True):
         print(_as_table(path.relative_to(DEMO_PHOTOS.parent.parent), outcome), end="")
         shown_id = path.stem.rsplit("-", 1)[-1]
         if isinstance(outcome, list):

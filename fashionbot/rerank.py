@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
-from engine.heads import Attributes
-from index import SearchHit
+import numpy as np
+
+from engine.heads import Attributes, HeadArtifact
+from index import CatalogIndex, Filters, SearchHit
 
 from .attributes import PRODUCT_LABELS
 
@@ -33,3 +35,30 @@ def rerank(hits: Sequence[SearchHit], attributes: Attributes, weights: Mapping[s
 
     ordered = list(hits[:keep_top]) + sorted(hits[keep_top:], key=boosted, reverse=True)
     return [replace(hit, rank=rank) for rank, hit in enumerate(ordered)]
+
+
+@dataclass(frozen=True)
+class RerankPolicy:
+    """The re-rank weights and kept top hits that a head's training chose on validation."""
+
+    weights: dict[str, float] = field(default_factory=dict)
+    keep_top: int = 0
+
+    @classmethod
+    def of(cls, head: HeadArtifact | None, enabled: bool = True) -> RerankPolicy | None:
+        if head is None or not enabled:
+            return None
+        weights = {name: weight for name, weight in head.training.get("rerank", {}).items() if weight}
+        return cls(weights, int(head.training.get("rerank_keep_top", 0))) if weights else None
+
+
+def ranked_search(index: CatalogIndex, vector: np.ndarray, attributes: Attributes | None, k: int, offset: int = 0,
+                  filters: Filters | None = None, policy: RerankPolicy | None = None) -> list[SearchHit]:
+    """One photo's hits ``offset .. offset+k``, re-ranked by its predicted attributes when there is a policy.
+
+    Every page re-ranks the same pool of nearest neighbours, so paging neither repeats nor skips an item.
+    """
+    if attributes is None or policy is None:
+        return index.search(vector[None, :], k, offset, filters)[0]
+    pool = index.search(vector[None, :], max(RERANK_POOL, offset + k), 0, filters)[0]
+    return rerank(pool, attributes, policy.weights, policy.keep_top)[offset:offset + k]

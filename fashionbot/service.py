@@ -19,7 +19,7 @@ from engine.heads import Attributes
 from index import CatalogIndex, Filters, IndexNotFoundError, SearchHit
 
 from .pipeline import BuildProgress, BuildReport, build_index
-from .rerank import RERANK_POOL, rerank
+from .rerank import RerankPolicy, ranked_search
 from .settings import EngineSettings
 
 log = logging.getLogger(__name__)
@@ -62,11 +62,7 @@ class Recommender:
         self._batcher: MicroBatcher[bytes, Query] = MicroBatcher(self._embed_batch, max_batch=max_batch,
                                                                  name="embed")
         self._reindex_lock = asyncio.Lock()
-        # Re-ranking by predicted attributes, with the weights the head's training chose on validation.
-        head = engine.head
-        self.rerank_weights: dict[str, float] = (
-            {k: v for k, v in head.training.get("rerank", {}).items() if v} if head and settings.rerank else {})
-        self.rerank_keep_top = int(head.training.get("rerank_keep_top", 0)) if head else 0
+        self.rerank = RerankPolicy.of(engine.head, settings.rerank)
 
     @classmethod
     async def open(cls, settings: EngineSettings, *, build_demo_if_missing: bool = True) -> Recommender:
@@ -89,13 +85,8 @@ class Recommender:
     async def search(self, query: Query, k: int, offset: int = 0,
                      filters: Filters | None = None) -> list[SearchHit]:
         index = self._index  # a reindex may swap it meanwhile; this query finishes on the one it began with
-        if query.attributes is None or not self.rerank_weights:
-            hits = await asyncio.to_thread(index.search, query.vector[None, :], k, offset, filters)
-            return hits[0]
-        # The same pool for every page, so paging through re-ranked results neither repeats nor skips.
-        pool = max(RERANK_POOL, offset + k)
-        hits = await asyncio.to_thread(index.search, query.vector[None, :], pool, 0, filters)
-        return rerank(hits[0], query.attributes, self.rerank_weights, self.rerank_keep_top)[offset:offset + k]
+        return await asyncio.to_thread(ranked_search, index, query.vector, query.attributes, k, offset, filters,
+                                       self.rerank)
 
     async def style(self, query: Query) -> Style:
         """What the photo shows: the trained head's predictions, else a vote of its nearest catalog items."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ..setting_types import LogLevel, UserIds
 
 
 class DiscordSettings(BaseSettings):
@@ -14,7 +14,7 @@ class DiscordSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DISCORD_", env_file=".env", extra="ignore")
 
     bot_token: SecretStr = Field(description="from the Discord developer portal; never logged")
-    admin_ids: Annotated[frozenset[int], NoDecode] = Field(frozenset(), description="user ids that may /reindex")
+    admin_ids: UserIds = Field(frozenset(), description="user ids that may /reindex")
     admin_role: str | None = Field(None, description="members with this role (name or id) may /reindex too")
     guild_id: int | None = Field(None, description="sync slash commands to this server only (instant)")
     album_size: int = Field(6, ge=1, le=10, description="products per reply (Discord allows 10 embeds)")
@@ -22,7 +22,7 @@ class DiscordSettings(BaseSettings):
     state_max_users: int = Field(10_000, ge=1)
     state_ttl_s: float = Field(3600.0, gt=0)
     progress_interval_s: float = Field(2.0, ge=0.5, description="/reindex edits at most this often")
-    log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "DISCORD_LOG_LEVEL"))
+    log_level: LogLevel = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "DISCORD_LOG_LEVEL"))
 
     @field_validator("bot_token")
     @classmethod
@@ -31,17 +31,3 @@ class DiscordSettings(BaseSettings):
         if value.count(".") != 2 or len(value) < 50:
             raise ValueError("is malformed: a Discord bot token is three dot-separated parts, 59+ characters")
         return SecretStr(value)
-
-    @field_validator("admin_ids", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: object) -> object:
-        if isinstance(value, str):
-            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
-        return value
-
-    @field_validator("log_level")
-    @classmethod
-    def _log_level(cls, level: str) -> str:
-        if level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise ValueError(f"must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
-        return level.upper()

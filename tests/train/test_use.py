@@ -42,7 +42,7 @@ def recommender(rerank: bool) -> Recommender:
 
 async def test_search_reranks_by_predicted_category_and_pages_stay_consistent():
     service = recommender(rerank=True)
-    assert service.rerank_weights == {"category": 0.3}
+    assert service.rerank.weights == {"category": 0.3}
     query = Query(np.zeros(4, np.float32), ATTRIBUTES)
     first, second = await service.search(query, 3), await service.search(query, 3, offset=3)
     assert [h.product.id for h in first] == ["t0", "t1", "t2"]
