@@ -56,9 +56,11 @@ def ranked_search(index: CatalogIndex, vector: np.ndarray, attributes: Attribute
                   filters: Filters | None = None, policy: RerankPolicy | None = None) -> list[SearchHit]:
     """One photo's hits ``offset .. offset+k``, re-ranked by its predicted attributes when there is a policy.
 
-    Every page re-ranks the same pool of nearest neighbours, so paging neither repeats nor skips an item.
+    Only the nearest ``RERANK_POOL`` are re-ordered and the rest keep their visual order, so every page
+    sees the same ranking and paging neither repeats nor skips an item, however deep it goes.
     """
     if attributes is None or policy is None:
         return index.search(vector[None, :], k, offset, filters)[0]
-    pool = index.search(vector[None, :], max(RERANK_POOL, offset + k), 0, filters)[0]
-    return rerank(pool, attributes, policy.weights, policy.keep_top)[offset:offset + k]
+    hits = index.search(vector[None, :], max(RERANK_POOL, offset + k), 0, filters)[0]
+    ranked = rerank(hits[:RERANK_POOL], attributes, policy.weights, policy.keep_top) + hits[RERANK_POOL:]
+    return ranked[offset:offset + k]

@@ -67,3 +67,19 @@ def test_map_and_projector_export(tmp_path, tiny_catalog):
     metadata = (directory / "metadata.tsv").read_text().splitlines()
     assert metadata[0].startswith("id\tcategory") and len(metadata) == 13
     assert "single_image_dim: 16" in (directory / "projector_config.pbtxt").read_text()
+
+
+def test_deep_pages_past_the_rerank_pool_neither_repeat_nor_skip():
+    from fashionbot.rerank import RERANK_POOL, RerankPolicy, ranked_search
+
+    class DeepIndex(FakeIndex):
+        def __init__(self) -> None:
+            self.products = [product(f"p{i}", "Jeans" if i % 2 else "Tshirts") for i in range(RERANK_POOL + 30)]
+
+    index, policy = DeepIndex(), RerankPolicy({"category": 0.3})
+    query = Query(np.zeros(4, np.float32), ATTRIBUTES)
+    pages = [ranked_search(index, query.vector, query.attributes, 7, offset, policy=policy)
+             for offset in range(0, RERANK_POOL + 30, 7)]
+    ids = [hit.product.id for page in pages for hit in page]
+    assert sorted(ids) == sorted(p.id for p in index.products)
+    assert [hit.rank for page in pages for hit in page] == list(range(len(ids)))
