@@ -11,6 +11,7 @@ import numpy as np
 
 from catalog.product import Product
 
+from .choose import hnsw_ef_search
 from .errors import FingerprintMismatchError
 from .records import Filters, ProductRecords
 from .store import PRODUCTS, VECTORS, Manifest, resolve_build
@@ -26,14 +27,13 @@ class SearchHit:
 
 
 # Search-time knobs (recall@10 against speed at 1 M items are in BENCHMARKS.md).
-HNSW_EF_SEARCH = 128
 IVF_NPROBE = 32
 
 
 def tune_for_search(vectors: faiss.Index) -> faiss.Index:
     """Set the search-time parameters the served index uses; returns the same index."""
     if hasattr(vectors, "hnsw"):
-        vectors.hnsw.efSearch = HNSW_EF_SEARCH
+        vectors.hnsw.efSearch = hnsw_ef_search(vectors.ntotal)
     ivf = faiss.try_extract_index_ivf(vectors)
     if ivf is not None:
         ivf.nprobe = IVF_NPROBE

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from index import choose_index_key
-from index.choose import ivf_lists, pq_subquantizers
+from index.choose import hnsw_ef_search, ivf_lists, pq_subquantizers
 
 
 @pytest.mark.parametrize(("n_items", "dim", "index_type", "expected"), [
     (0, 1280, "auto", "Flat"),
     (808, 1280, "auto", "Flat"),
-    (50_000, 2048, "auto", "Flat"),
-    (50_001, 2048, "auto", "HNSW32,Flat"),
+    (20_000, 2048, "auto", "Flat"),
+    (20_001, 2048, "auto", "HNSW32,Flat"),
     (1_000_000, 1280, "auto", "HNSW32,Flat"),
     (10_000_000, 1280, "auto", "IVF16384,PQ64x8"),
     (10_000_000, 512, "auto", "IVF16384,PQ64x8"),
@@ -37,3 +37,9 @@ def test_ivf_lists_keep_enough_training_points_and_pq_divides_dim():
 def test_bad_arguments_name_the_bad_value(n_items, dim, index_type, named):
     with pytest.raises(ValueError, match=named):
         choose_index_key(n_items, dim, index_type)
+
+
+@pytest.mark.parametrize(("n_items", "ef_search"), [(0, 128), (100_000, 128), (250_000, 128), (250_001, 256),
+                                                    (1_000_000, 256), (3_000_000, 256)])
+def test_hnsw_search_breadth_grows_with_size(n_items, ef_search):
+    assert hnsw_ef_search(n_items) == ef_search
