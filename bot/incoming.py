@@ -8,12 +8,11 @@ from telegram import Bot, Message
 from telegram.error import BadRequest
 
 from fashionbot.chat import UserError
-from fashionbot.chat.render import not_an_image
+from fashionbot.chat.render import is_image_document, not_an_image
 
 from . import replies
 
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API lets bots download files up to 20 MB
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".avif")
 
 
 @dataclass(frozen=True)
@@ -21,12 +20,6 @@ class ImageFile:
     file_id: str
     file_size: int | None
 
-
-def is_image_document(mime_type: str | None, file_name: str | None) -> bool:
-    """An image sent as a file: by its MIME type, or by its name when the client sent no type."""
-    if mime_type and mime_type != "application/octet-stream":
-        return mime_type.lower().startswith("image/")
-    return bool(file_name) and file_name.lower().endswith(IMAGE_EXTENSIONS)
 
 
 def image_file(message: Message) -> ImageFile:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from telegram.error import BadRequest
 
 from catalog.product import Product
 from fashionbot.chat import AlbumItem, ExpiringLRU
+from fashionbot.chat.render import upload_filename
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +44,12 @@ async def _send(bot: Bot, chat_id: int, products: list[Product], captions: list[
              if source is not None]
     messages: Sequence[Message]
     if len(ready) >= 2:
-        album = [InputMediaPhoto(source, caption=text, filename=_filename(product))
+        album = [InputMediaPhoto(source, caption=text, filename=upload_filename(product))
                  for product, source, text in ready]
         messages = await bot.send_media_group(chat_id, album)
     elif ready:
         product, source, text = ready[0]
-        messages = [await bot.send_photo(chat_id, source, caption=text, filename=_filename(product))]
+        messages = [await bot.send_photo(chat_id, source, caption=text, filename=upload_filename(product))]
     else:
         return
     for (product, _, _), message in zip(ready, messages, strict=False):
@@ -67,7 +67,3 @@ async def _source(product: Product, file_id: str | None) -> Source | None:
     except OSError as error:
         log.warning("product %s: image unreadable, left out of the album: %s", product.id, error)
         return None
-
-
-def _filename(product: Product) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "_", product.id)[:64] + (Path(product.image_link).suffix.lower() or ".jpg")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from catalog.product import Product
 
@@ -100,6 +103,8 @@ class ProductRecords:
     def __init__(self, path: Path) -> None:
         self._connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
+        # A build never changes, so each filter's matches are looked up once, not on every page of every query.
+        self.matching_ids = functools.lru_cache(maxsize=256)(self._matching_ids)
 
     def get_many(self, faiss_ids: Sequence[int]) -> dict[int, Product]:
         if not faiss_ids:
@@ -113,9 +118,13 @@ class ProductRecords:
         rows = self._query("SELECT faiss_id FROM products WHERE product_id = ?", [product_id])
         return rows[0][0] if rows else None
 
-    def matching_ids(self, filters: Filters) -> list[int]:
+    def _matching_ids(self, filters: Filters) -> np.ndarray:
+        """FAISS ids of the products that pass the filters, ascending (read-only: it is shared by callers)."""
         where, params = filters.where()
-        return [row[0] for row in self._query(f"SELECT faiss_id FROM products WHERE {where}", params)]
+        rows = self._query(f"SELECT faiss_id FROM products WHERE {where} ORDER BY faiss_id", params)
+        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        ids.flags.writeable = False
+        return ids
 
     def _query(self, sql: str, params: Sequence) -> list[tuple]:
         with self._lock:

@@ -28,6 +28,8 @@ class SearchHit:
 
 # Search-time knobs (recall@10 against speed at 1 M items are in BENCHMARKS.md).
 IVF_NPROBE = 32
+# Up to this many matching items a filtered query is scored exactly (20 k × 1280-d ≈ 100 MB touched, ~20 ms).
+EXACT_FILTERED_MAX = 20_000
 
 
 def tune_for_search(vectors: faiss.Index) -> faiss.Index:
@@ -95,18 +97,24 @@ class CatalogIndex:
                 for row_scores, row_ids in zip(scores, ids, strict=True)]
 
     def _filtered_search(self, queries: np.ndarray, wanted: int, filters: Filters):
-        allowed = np.asarray(self._records.matching_ids(filters), dtype=np.int64)
+        allowed = self._records.matching_ids(filters)
         wanted = min(wanted, len(allowed))
         if wanted == 0:
             return self._empty(len(queries))
-        if len(allowed) <= 20_000 or len(allowed) * 4 <= len(self):
-            # Few candidates: score them exactly. Cheaper than a selective graph walk, and exact.
-            candidates = self._vectors.reconstruct_batch(allowed)
-            all_scores = queries @ candidates.T
-            order = np.argsort(-all_scores, axis=1, kind="stable")[:, :wanted]
-            return np.take_along_axis(all_scores, order, axis=1), allowed[order]
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        return self._vectors.search(queries, wanted, params=params)
+        if len(allowed) > EXACT_FILTERED_MAX:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            scores, ids = self._vectors.search(queries, wanted, params=params)
+            if (ids >= 0).all():
+                return scores, ids
+            # A graph walk restricted to a sparse subset can run dry before it finds k matches.
+        return self._exact_among(queries, allowed, wanted)
+
+    def _exact_among(self, queries: np.ndarray, allowed: np.ndarray, wanted: int):
+        """Exact top ``wanted`` among the allowed ids: cheaper than a selective graph walk for a few thousand."""
+        candidates = self._vectors.reconstruct_batch(allowed)
+        all_scores = queries @ candidates.T
+        order = np.argsort(-all_scores, axis=1, kind="stable")[:, :wanted]
+        return np.take_along_axis(all_scores, order, axis=1), allowed[order]
 
     @staticmethod
     def _empty(rows: int):

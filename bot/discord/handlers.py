@@ -11,7 +11,7 @@ import discord
 
 from engine import ImageDecodeError
 from fashionbot.chat import Conversation, Page, Reply, UserError
-from fashionbot.chat.render import SOMETHING_WENT_WRONG, not_an_image
+from fashionbot.chat.render import SOMETHING_WENT_WRONG, is_image_document, not_an_image
 
 from . import render
 
@@ -22,7 +22,7 @@ Send = Callable[..., Awaitable[Any]]  # channel.send / followup.send with conten
 
 def pick_image(attachments: Sequence[discord.Attachment]) -> discord.Attachment:
     """The first image attachment; a UserError naming what was sent instead, or saying it is too big."""
-    images = [a for a in attachments if render.is_image(a.content_type, a.filename)]
+    images = [a for a in attachments if is_image_document(a.content_type, a.filename)]
     if not images:
         if attachments:
             raise UserError(not_an_image(attachments[0].content_type, attachments[0].filename))

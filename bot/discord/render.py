@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import discord
 
 from fashionbot.chat import AlbumItem, Page, Reply
-from fashionbot.chat.render import Rows, shorten
+from fashionbot.chat.render import Rows, is_web_link, shorten, upload_filename
 
 ACTION_PREFIX = "fashionbot:"  # custom_id = prefix + the core's action (≤ 64 bytes): under Discord's 100
 EMBEDS_MAX, BUTTONS_PER_ROW, ROWS_MAX = 10, 5, 5
 TITLE_LIMIT, LABEL_LIMIT, CONTENT_LIMIT = 256, 80, 2000
 IMAGE_LIMIT = 25 * 1024 * 1024  # what Discord lets bots download; bigger attachments are refused first
-IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".avif")
 TOO_BIG = "That image is {size:.1f} MB; please send one under {limit} MB."
 NO_IMAGE = "Attach a photo of clothing or shoes (or use /similar) and I'll find similar products."
 
@@ -34,12 +32,12 @@ def embeds(items: list[AlbumItem]) -> tuple[list[discord.Embed], list[Upload]]:
     for item in items[:EMBEDS_MAX]:
         product = item.product
         embed = discord.Embed(title=shorten(f"{item.number}. {product.title or product.id}", TITLE_LIMIT),
-                              url=product.link if _web(product.link) else None,
+                              url=product.link if is_web_link(product.link) else None,
                               description=" · ".join(p for p in (product.price, product.brand) if p) or None)
         if product.image_is_remote:
             embed.set_image(url=product.image_link)
         else:
-            upload = Upload(_filename(product.id, product.image_link), Path(product.image_link))
+            upload = Upload(upload_filename(product), Path(product.image_link))
             uploads.append(upload)
             embed.set_image(url=f"attachment://{upload.filename}")
         result.append(embed)
@@ -82,19 +80,5 @@ def action_of(custom_id: str | None) -> str | None:
     return None
 
 
-def is_image(content_type: str | None, filename: str) -> bool:
-    if content_type:
-        return content_type.lower().startswith("image/")
-    return filename.lower().endswith(IMAGE_TYPES)
-
-
 def shorten_content(text: str) -> str:
     return text if len(text) <= CONTENT_LIMIT else text[:CONTENT_LIMIT - 1] + "…"
-
-
-def _web(link: str) -> bool:
-    return link.startswith(("http://", "https://"))
-
-
-def _filename(product_id: str, image_link: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "_", product_id)[:64] + (Path(image_link).suffix.lower() or ".jpg")

@@ -6,8 +6,10 @@ Platform-free: a :class:`Button` is a link or an action (what a press sends back
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from catalog.product import Product
 from fashionbot.service import BuildProgress, BuildReport, Guess, Style
@@ -201,6 +203,21 @@ def reindex_busy_text(progress_line: str) -> str:
 
 def is_web_link(link: str) -> bool:
     return link.startswith(("http://", "https://"))
+
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".avif")
+
+
+def is_image_document(mime_type: str | None, file_name: str | None) -> bool:
+    """An image sent as a file: by its MIME type, or by its name when the client sent no real type."""
+    if mime_type and mime_type != "application/octet-stream":
+        return mime_type.lower().startswith("image/")
+    return bool(file_name) and file_name.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def upload_filename(product: Product) -> str:
+    """A safe file name for uploading a local product image: its id, with the image's own extension."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", product.id)[:64] + (Path(product.image_link).suffix.lower() or ".jpg")
 
 
 def _filter_note(filters: Filters) -> str:

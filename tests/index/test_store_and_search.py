@@ -159,3 +159,15 @@ def test_filter_with_no_match_and_special_characters(built):
     assert index.search(vectors[0], k=5, filters=Filters(product_type="100%_"))[0] == []
     with pytest.raises(ValueError, match="dims"):
         index.search(np.zeros((1, DIM + 1), dtype=np.float32), k=5)
+
+
+@pytest.mark.parametrize("index_type", ["flat", "hnsw"])
+def test_large_filtered_sets_use_the_id_selector_and_still_return_k(tmp_path, monkeypatch, index_type):
+    monkeypatch.setattr("index.search.EXACT_FILTERED_MAX", 0)  # as if every filter matched a huge set
+    vectors, products = catalog(300)
+    build(tmp_path / "idx", vectors, products, index_type=index_type)
+    index = CatalogIndex.open(tmp_path / "idx")
+    hits = index.search(vectors[0], k=6, filters=Filters(gender="girls"))[0]
+    girls = [p for p in products if p.gender == "Girls"]
+    exact = sorted(girls, key=lambda p: -float(vectors[0] @ vectors[int(p.id[1:])]))[:6]
+    assert [hit.product.id for hit in hits] == [p.id for p in exact]

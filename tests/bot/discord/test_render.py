@@ -8,7 +8,7 @@ import pytest
 from bot.discord import render
 from catalog import Product
 from fashionbot.chat import render as core
-from fashionbot.chat.render import Button, Page, Reply
+from fashionbot.chat.render import Button, Page, Reply, is_image_document
 from index import SearchHit
 
 
@@ -68,7 +68,8 @@ def test_action_of(custom_id: str | None, action: str | None) -> None:
 
 @pytest.mark.parametrize(("content_type", "filename", "expected"), [
     ("image/jpeg", "x.bin", True), ("image/webp", "x", True), ("application/pdf", "x.jpg", False),
-    (None, "look.PNG", True), (None, "notes.txt", False),
+    (None, "look.PNG", True), (None, "notes.txt", False), ("application/octet-stream", "photo.jpg", True),
 ])
-def test_is_image(content_type: str | None, filename: str, expected: bool) -> None:
-    assert render.is_image(content_type, filename) is expected
+def test_attachments_are_judged_as_telegram_documents_are(content_type: str | None, filename: str,
+                                                          expected: bool) -> None:
+    assert is_image_document(content_type, filename) is expected
