@@ -50,10 +50,6 @@ class MicroBatcher(Generic[Item, Result]):
         await self._queue.put((item, future))
         return await future
 
-    async def run_blocking(self, function: Callable[..., Result], *args) -> Result:
-        """Run another blocking call on the same worker thread, so it never races a batch."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
-
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
         assert self._queue is not None

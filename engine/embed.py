@@ -149,10 +149,6 @@ class Engine:
         return np.concatenate([self.embed_tensors(self.preprocess(images[start:start + size]))
                                for start in range(0, len(images), size)])
 
-    def embed_bytes(self, blobs: Sequence[bytes]) -> np.ndarray:
-        """Decode and embed; raises :class:`ImageDecodeError` for the first bad blob."""
-        return self.embed([self.decode(blob) for blob in blobs])
-
     @torch.inference_mode()
     def embed_tensors(self, batch: torch.Tensor) -> np.ndarray:
         """Embed an already preprocessed (N, 3, H, W) batch."""
@@ -161,10 +157,7 @@ class Engine:
     @torch.inference_mode()
     def embed_with_attributes(self, batch: torch.Tensor) -> tuple[np.ndarray, list[Attributes] | None]:
         """One forward pass: unit-length vectors and, with a trained head, each image's attributes."""
-        non_blocking = self.device.type == "cuda"
-        batch = batch.to(self.device, non_blocking=non_blocking).contiguous(memory_format=torch.channels_last)
-        with inference_context(self.device):
-            features = self._model(batch)
+        features = self._forward(batch)
         if self.head is None:
             features = torch.nn.functional.normalize(features.float(), dim=1)
             return features.cpu().numpy().astype(np.float32, copy=False), None
@@ -183,11 +176,13 @@ class Engine:
     @torch.inference_mode()
     def backbone_features(self, batch: torch.Tensor) -> torch.Tensor:
         """The backbone's pooled features of a preprocessed batch: (N, num_features) float32 on the CPU."""
-        non_blocking = self.device.type == "cuda"
-        batch = batch.to(self.device, non_blocking=non_blocking).contiguous(memory_format=torch.channels_last)
+        return self._forward(batch).float().cpu()
+
+    def _forward(self, batch: torch.Tensor) -> torch.Tensor:
+        """The backbone on a batch: copied to the device (asynchronously from pinned memory), channels_last."""
+        batch = batch.to(self.device, non_blocking=self.device.type == "cuda")
         with inference_context(self.device):
-            features = self._model(batch)
-        return features.float().cpu()
+            return self._model(batch.contiguous(memory_format=torch.channels_last))
 
     def describe(self) -> dict:
         return {"backbone": self.backbone_name, "weights": self.weights_source, "device": str(self.device),

@@ -21,8 +21,9 @@ from .settings import DEMO_FEED, DEMO_PHOTOS, EngineSettings
 log = logging.getLogger(__name__)
 
 
-def build(settings: EngineSettings, catalog: Path, out: Path, index_type: str = "auto") -> int:
-    engine = Engine.load(settings.engine_config())
+def build(settings: EngineSettings, catalog: Path, out: Path, index_type: str = "auto",
+          engine: Engine | None = None) -> int:
+    engine = engine or Engine.load(settings.engine_config())
     with tqdm(desc="indexing", unit="img", dynamic_ncols=True) as bar:
         def show(update: BuildProgress) -> None:
             bar.total = update.total
@@ -126,7 +127,7 @@ def demo(settings: EngineSettings, k: int) -> int:
         stale = True
     if stale:
         print(f"building the demo index from {DEMO_FEED} into {settings.index} …")
-        if build(settings, DEMO_FEED, settings.index) != 0:
+        if build(settings, DEMO_FEED, settings.index, engine=engine) != 0:
             return 1
         index = CatalogIndex.open(settings.index, engine.fingerprint)
     photos = sorted(DEMO_PHOTOS.glob("*.jpg"))

@@ -112,6 +112,7 @@ class Recommender:
 
     async def aclose(self) -> None:
         await self._batcher.aclose()
+        self._index.close()
 
     def _embed_batch(self, blobs: list[bytes]) -> list[Query | Exception]:
         # Decoded the engine's way for its device: nvJPEG batched on CUDA, PIL on the CPU.

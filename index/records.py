@@ -131,4 +131,5 @@ class ProductRecords:
             return self._connection.execute(sql, params).fetchall()
 
     def close(self) -> None:
-        self._connection.close()
+        with self._lock:  # a query in flight on another thread finishes first
+            self._connection.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -159,6 +159,3 @@ def sampling_weights(categories: torch.Tensor | None, n_items: int, balance: flo
     _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
     return torch.from_numpy(counts[inverse].astype(np.float64) ** -balance).float()
 
-
-def params_dict(params: FitParams) -> dict:
-    return asdict(params)

@@ -34,6 +34,9 @@ class FakeIndex:
         hits = [SearchHit(p, 0.9 - 0.01 * rank, rank) for rank, p in enumerate(self.products)]
         return [hits[offset:offset + k]]
 
+    def close(self) -> None:
+        pass
+
 
 def recommender(rerank: bool) -> Recommender:
     engine = SimpleNamespace(head=SimpleNamespace(training={"rerank": {"category": 0.3, "colour": 0.0}}))
