@@ -10,7 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from catalog import FeedError, read_feed
-from engine import Engine, ImageDecodeError
+from engine import Engine
 from index import CatalogIndex, CatalogIndexError, Manifest, SearchHit
 from index.store import resolve_build
 
@@ -77,23 +77,29 @@ def recommend(settings: EngineSettings, images: list[Path], k: int, as_json: boo
 
 def rank_images(settings: EngineSettings, engine: Engine, index: CatalogIndex, images: list[Path],
                 k: int) -> list[list[SearchHit] | str]:
-    """Hits for each image in order (re-ranked as the bot does), or why an image could not be used."""
-    outcomes: list[list[SearchHit] | str] = []
-    decoded, positions = [], []
-    for position, path in enumerate(images):
-        try:
-            decoded.append(engine.decode(Path(path).read_bytes()))
-            positions.append(position)
-            outcomes.append("")
-        except (OSError, ImageDecodeError) as error:
-            outcomes.append(error.strerror if isinstance(error, OSError) and error.strerror else str(error))
+    """Hits for each image in order (decoded and re-ranked as the bot does), or why an image was unusable."""
     policy = RerankPolicy.of(engine.head, settings.rerank)
     size = engine.config.batch_size
-    for start in range(0, len(decoded), size):
-        vectors, attributes = engine.embed_with_attributes(engine.preprocess(decoded[start:start + size]))
-        for row, vector in enumerate(vectors):
-            outcomes[positions[start + row]] = ranked_search(index, vector, attributes[row] if attributes else None,
-                                                             k, policy=policy)
+    outcomes: list[list[SearchHit] | str] = []
+    for start in range(0, len(images), size):
+        blobs, unreadable = [], []
+        for path in images[start:start + size]:
+            try:
+                blobs.append(Path(path).read_bytes())
+                unreadable.append(None)
+            except OSError as error:
+                blobs.append(b"")  # refused by the decoder below; the read error is what the user sees
+                unreadable.append(error.strerror or str(error))
+        batch, errors = engine.prepare_bytes(blobs)
+        vectors, attributes = engine.embed_with_attributes(batch) if len(batch) else (None, None)
+        row = 0
+        for read_error, decode_error in zip(unreadable, errors, strict=True):
+            if decode_error is not None:
+                outcomes.append(read_error or str(decode_error))
+                continue
+            outcomes.append(ranked_search(index, vectors[row], attributes[row] if attributes else None, k,
+                                          policy=policy))
+            row += 1
     return outcomes
 
 
