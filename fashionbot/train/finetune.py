@@ -22,7 +22,7 @@ from engine.device import autocast_dtype
 from engine.heads import FashionHead, HeadSpec
 
 from ..views import user_view
-from .fit import FitParams, Objective, label_matrix, optimiser_for, sampling_weights
+from .fit import FitParams, Objective, label_matrix, optimiser_for, pair_step, sampling_weights
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +92,7 @@ def finetune(model: nn.Module, preprocess, products: Sequence[Product], vocabula
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
             features = model(pixels)
         vectors, logits = head.project(features.float())
-        items = items.to(device)
-        pair_labels = {name: torch.cat([values[items]] * 2) for name, values in labels.items()}
-        loss = objective(vectors, logits, torch.cat([items, items]), pair_labels)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        schedule.step()
+        loss = pair_step(objective, optimiser, schedule, vectors, logits, items.to(device), labels)
         if step % 50 == 0 or step == params.steps - 1:
             log.info("fine-tune step %d/%d loss %.4f", step + 1, params.steps, loss.item())
     head.eval()

@@ -139,16 +139,23 @@ def fit_head(features: CachedFeatures, products: Sequence[Product], vocabularies
         catalog = clean[items, torch.randint(2, (batch,), generator=generator).to(device)]
         second = torch.where(use_clean[:, None], catalog, other_view)
         vectors, logits = head.project(torch.cat([first, second]))
-        pair_labels = {name: torch.cat([values[items]] * 2) for name, values in labels.items()}
-        loss = objective(vectors, logits, torch.cat([items, items]), pair_labels)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        schedule.step()
+        loss = pair_step(objective, optimiser, schedule, vectors, logits, items, labels)
         if step % 200 == 0 or step == params.steps - 1:
             log.debug("step %d loss %.4f", step, loss.item())
     head.eval()
     return head.cpu()
+
+
+def pair_step(objective: Objective, optimiser: torch.optim.Optimizer, schedule, vectors: torch.Tensor,
+              logits: dict[str, torch.Tensor], items: torch.Tensor, labels: dict[str, torch.Tensor]) -> torch.Tensor:
+    """One optimisation step on a batch of pairs: rows i and i+len(items) are two views of item i."""
+    pair_labels = {name: torch.cat([values[items]] * 2) for name, values in labels.items()}
+    loss = objective(vectors, logits, torch.cat([items, items]), pair_labels)
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    schedule.step()
+    return loss
 
 
 def sampling_weights(categories: torch.Tensor | None, n_items: int, balance: float) -> torch.Tensor:
