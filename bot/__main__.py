@@ -8,14 +8,12 @@ import sys
 import threading
 import time
 
-from pydantic import ValidationError
 from telegram.error import InvalidToken
 
 from fashionbot.logs import setup_logging
-from fashionbot.settings import EngineSettings
 
 from .app import build_application, run
-from .settings import BotSettings, describe_errors
+from .settings import BotSettings, load_settings
 
 log = logging.getLogger("bot")
 THREAD_GRACE_S = 2.0
@@ -23,14 +21,9 @@ THREAD_GRACE_S = 2.0
 
 def main() -> int:
     setup_logging()
-    try:
-        settings = BotSettings()
-        engine_settings = EngineSettings()
-    except ValidationError as error:
-        prefix = "FASHIONBOT_" if error.title == EngineSettings.__name__ else "TELEGRAM_"
-        log.error("configuration error: %s", describe_errors(error, prefix))
+    if (loaded := load_settings(BotSettings, log)) is None:
         return os.EX_CONFIG
-    logging.getLogger().setLevel(settings.log_level)
+    settings, engine_settings = loaded
     try:
         run(build_application(settings, engine_settings), settings)
     except InvalidToken:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fashionbot.logs import TOKEN_PATTERN
+from fashionbot.settings import EngineSettings
 
 from .setting_types import LogLevel, UserIds
 
@@ -76,3 +78,20 @@ def describe_errors(error: ValidationError, env_prefix: str) -> str:
         else:
             lines.append(f"{name} {problem['msg'].removeprefix('Value error, ')}")
     return "; ".join(lines)
+
+
+def load_settings(settings_class: type[BaseSettings],
+                  log: logging.Logger) -> tuple[BaseSettings, EngineSettings] | None:
+    """A front door's settings and the engine's, read once at start-up; None (and one clear log line) if bad.
+
+    Sets the root log level from the front door's ``log_level``.
+    """
+    try:
+        settings, engine_settings = settings_class(), EngineSettings()
+    except ValidationError as error:
+        is_engine = error.title == EngineSettings.__name__
+        prefix = EngineSettings.model_config["env_prefix"] if is_engine else settings_class.model_config["env_prefix"]
+        log.error("configuration error: %s", describe_errors(error, prefix))
+        return None
+    logging.getLogger().setLevel(settings.log_level)
+    return settings, engine_settings

@@ -8,12 +8,10 @@ import os
 import sys
 
 import discord
-from pydantic import ValidationError
 
 from fashionbot.logs import setup_logging
-from fashionbot.settings import EngineSettings
 
-from ..settings import describe_errors
+from ..settings import load_settings
 from .app import FashionBot, serve
 from .settings import DiscordSettings
 
@@ -22,14 +20,9 @@ log = logging.getLogger("bot.discord")
 
 def main() -> int:
     setup_logging()
-    try:
-        settings = DiscordSettings()
-        engine_settings = EngineSettings()
-    except ValidationError as error:
-        prefix = "FASHIONBOT_" if error.title == EngineSettings.__name__ else "DISCORD_"
-        log.error("configuration error: %s", describe_errors(error, prefix))
+    if (loaded := load_settings(DiscordSettings, log)) is None:
         return os.EX_CONFIG
-    logging.getLogger().setLevel(settings.log_level)
+    settings, engine_settings = loaded
     try:
         asyncio.run(serve(FashionBot(settings, engine_settings), settings.bot_token.get_secret_value()))
     except discord.LoginFailure:
