@@ -1,9 +1,5 @@
-"""The Telegram front door: a photo in, an album of similar catalog products with links out.
+"""The front doors: Telegram (``bot/telegram/``, ``python -m bot``) and Discord (``bot/discord/``, an optional
+extra: ``pip install -e '.[discord]'``), side by side over the same conversation core (``chat/``).
 
-``python -m bot`` runs it; :func:`build_application` is where its handlers are registered.
+Importing this package imports neither platform's library; nothing else of ours imports ``bot``.
 """
-
-from .app import build_application, run
-from .settings import BotSettings
-
-__all__ = ["BotSettings", "build_application", "run"]

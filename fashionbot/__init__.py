@@ -1,1 +1,2 @@
-"""fashionbot application layer: settings, the index build pipeline, the recommender service, the CLI."""
+"""The ``fashionbot`` command: build and inspect indexes, recommend, the demo, the playground, benchmarks, and
+(with the ``train`` extra) training, evaluation and the embedding map. Nothing else imports it."""

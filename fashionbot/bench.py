@@ -162,8 +162,7 @@ def raw_forward(engine, batch_size: int, seconds: float) -> float:
 def _demo_feed(path: Path, count: int, images: list[Path] | None = None) -> Path:
     """A Merchant CSV of the first ``count`` demo products, optionally pointing at other image files."""
     from catalog import read_feed, write_feed_csv
-
-    from .settings import DEMO_FEED
+    from recommender.settings import DEMO_FEED
 
     products = read_feed(DEMO_FEED).products
     picked = [products[i % len(products)] for i in range(count)]
@@ -181,8 +180,7 @@ def make_photos(directory: Path, count: int, seed: int = 0) -> list[Path]:
     from PIL import Image
 
     from catalog import read_feed
-
-    from .settings import DEMO_FEED
+    from recommender.settings import DEMO_FEED
 
     directory.mkdir(parents=True, exist_ok=True)
     sources = [Path(product.image_link) for product in read_feed(DEMO_FEED).products]
@@ -207,7 +205,7 @@ def make_photos(directory: Path, count: int, seed: int = 0) -> list[Path]:
 
 
 def _index_rate(engine, feed: Path, out: Path) -> tuple[float, Path]:
-    from .pipeline import build_index
+    from recommender.indexing import build_index
 
     report = build_index(feed, out, engine)
     return round(report.items_per_s, 1), out
@@ -216,11 +214,9 @@ def _index_rate(engine, feed: Path, out: Path) -> tuple[float, Path]:
 async def query_latency(engine, index_dir: Path, blobs: list[bytes], queries: int, rounds: int) -> dict:
     """One photo → ranked results through the Recommender (micro-batcher, decode, embed, search)."""
     from index import CatalogIndex
+    from recommender import CatalogRecommender, RecommenderSettings
 
-    from .service import Recommender
-    from .settings import EngineSettings
-
-    recommender = Recommender(engine, EngineSettings(index=index_dir), CatalogIndex.open(index_dir))
+    recommender = CatalogRecommender(engine, RecommenderSettings(index=index_dir), CatalogIndex.open(index_dir))
 
     async def one(blob: bytes) -> float:
         started = time.perf_counter()
@@ -248,12 +244,12 @@ def bot_peak_rss_mb(engine_config, index_dir: Path, photo: Path) -> float:
         "from pathlib import Path\n"
         "from engine import Engine, EngineConfig\n"
         "from index import CatalogIndex\n"
-        "from fashionbot.service import Recommender\n"
-        "from fashionbot.settings import EngineSettings\n"
+        "from recommender import CatalogRecommender\n"
+        "from recommender.settings import RecommenderSettings\n"
         f"engine = Engine.load(EngineConfig(**{asdict(engine_config)!r}))\n"
         f"index_dir = Path({str(index_dir)!r})\n"
         "async def main():\n"
-        "    r = Recommender(engine, EngineSettings(index=index_dir), CatalogIndex.open(index_dir))\n"
+        "    r = CatalogRecommender(engine, RecommenderSettings(index=index_dir), CatalogIndex.open(index_dir))\n"
         f"    blob = Path({str(photo)!r}).read_bytes()\n"
         "    for _ in range(5):\n"
         "        await r.search(await r.photo(blob), 6)\n"

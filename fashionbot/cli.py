@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .settings import EngineSettings
+from recommender.settings import RecommenderSettings
 
 app = typer.Typer(help="fashionbot: photos of clothing in, similar catalog products out.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -21,13 +21,13 @@ Device = Annotated[str | None, typer.Option(help="auto, cpu or cuda [env FASHION
 
 @app.callback()
 def configure(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")] = False) -> None:
-    from .logs import setup_logging
+    from recommender.logs import setup_logging
 
     setup_logging(logging.DEBUG if verbose else logging.INFO)
 
 
-def _settings(**overrides) -> EngineSettings:
-    return EngineSettings(**{key: value for key, value in overrides.items() if value is not None})
+def _settings(**overrides) -> RecommenderSettings:
+    return RecommenderSettings(**{key: value for key, value in overrides.items() if value is not None})
 
 
 @index_app.command("build")
@@ -40,7 +40,7 @@ def index_build(
     index_type: Annotated[str, typer.Option(help="auto, flat, hnsw or ivfpq")] = "auto",
 ) -> None:
     """Index every product of a feed (bad rows and images are skipped and reported)."""
-    from .commands import build
+    from .catalog_commands import build
 
     raise typer.Exit(build(_settings(backbone=backbone, device=device, batch_size=batch_size),
                            catalog, out, index_type))
@@ -49,7 +49,7 @@ def index_build(
 @index_app.command("info")
 def index_info(directory: Annotated[Path, typer.Argument(help="index directory")]) -> None:
     """Print an index's manifest."""
-    from .commands import info
+    from .catalog_commands import info
 
     raise typer.Exit(info(directory))
 
@@ -64,7 +64,7 @@ def recommend(
     device: Device = None,
 ) -> None:
     """Recommend catalog products for each photo (the model is loaded once)."""
-    from .commands import recommend as run
+    from .catalog_commands import recommend as run
 
     raise typer.Exit(run(_settings(index=index, backbone=backbone, device=device), images, k, as_json))
 
@@ -75,7 +75,7 @@ def demo(
     index: Annotated[Path | None, typer.Option(help="where the demo index goes")] = None,
 ) -> None:
     """Build the bundled demo catalog's index (once) and recommend for the example photos."""
-    from .commands import demo as run
+    from .catalog_commands import demo as run
 
     raise typer.Exit(run(_settings(index=index), k))
 
@@ -88,7 +88,7 @@ def playground(
     """Try the bot in your browser: a local Bot API server and chat page, with the real bot against it."""
     import asyncio
 
-    from .playground import serve
+    from playground import serve
 
     raise typer.Exit(asyncio.run(serve(port, index, typer.echo)))
 
@@ -115,11 +115,13 @@ def train(
     cache: CacheRoot = Path("var/features"),
 ) -> None:
     """Train attribute heads and a retrieval projection on cached features of user-like views."""
-    from .train.cache import ViewRecipe
-    from .train.commands import train_command
-    from .train.fit import FitParams
-    from .train.grid import Grid
-    from .train.runner import TrainOptions
+    _require_training_extra()
+    from training.cache import ViewRecipe
+    from training.fit import FitParams
+    from training.grid import Grid
+    from training.trainer import TrainOptions
+
+    from .research import train_command
 
     raise typer.Exit(train_command(TrainOptions(
         catalog=catalog, out=out, backbone=backbone, device=device, holdout=holdout, seed=seed,
@@ -137,7 +139,8 @@ def evaluate(
     cache: CacheRoot = Path("var/features"),
 ) -> None:
     """Held-out retrieval quality: off-the-shelf features vs the learned head vs head + re-ranking."""
-    from .train.commands import eval_command
+    _require_training_extra()
+    from .research import eval_command
 
     raise typer.Exit(eval_command(sample, backbone, device, artifact, out, cache))
 
@@ -154,7 +157,8 @@ def embedding_map(
     cache: CacheRoot = Path("var/features"),
 ) -> None:
     """A 2-D picture of the catalog's embedding (PCA → t-SNE), coloured by category."""
-    from .train.commands import map_command
+    _require_training_extra()
+    from .research import map_command
 
     raise typer.Exit(map_command(catalog, out, backbone=backbone, device=device, artifact=artifact, mosaic=mosaic,
                                  projector=projector, cache_root=cache))
@@ -174,6 +178,20 @@ def bench(
 
     raise typer.Exit(bench_command(device=device, quick=quick, as_json=as_json, backbone=backbone, weights=weights,
                                    batch_size=batch_size))
+
+
+TRAINING_LIBRARIES = ("pytorch_metric_learning", "sklearn", "matplotlib")
+
+
+def _require_training_extra() -> None:
+    """train, eval and map need the ``train`` extra; without it, say so instead of a traceback."""
+    import importlib.util
+
+    missing = [name for name in TRAINING_LIBRARIES if importlib.util.find_spec(name) is None]
+    if missing:
+        typer.echo(f"error: this command needs the train extra ({', '.join(missing)} missing): "
+                   "pip install -e '.[train]'", err=True)
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -13,8 +13,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from fashionbot.logs import setup_logging
-from fashionbot.train.commands import eval_command
+from fashionbot.research import eval_command
+from recommender.logs import setup_logging
 
 REPO = Path(__file__).resolve().parent.parent
 

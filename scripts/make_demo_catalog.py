@@ -15,8 +15,8 @@ import numpy as np
 from PIL import Image
 
 from catalog.product import Product
-from fashionbot.sample import load_styles, styles_to_products
-from fashionbot.views import user_view_jpeg
+from training.sample import load_styles, styles_to_products
+from training.views import user_view_jpeg
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def write_photos(products: list[Product], out_dir: Path) -> None:
     lines = [
         "# Example user photos",
         "",
-        "Written by `scripts/make_demo_catalog.py` with `fashionbot.views`; each shows one demo product:",
+        "Written by `scripts/make_demo_catalog.py` with `training.views`; each shows one demo product:",
         "",
     ]
     for prefix, product_id, preset in PHOTOS:

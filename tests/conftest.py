@@ -60,7 +60,7 @@ def small_feed(tmp_path_factory, demo_products) -> Path:
 @pytest.fixture(scope="session")
 def small_index(tmp_path_factory, small_feed, engine) -> Path:
     """A real index of ``small_feed``, built with the real engine."""
-    from fashionbot.pipeline import build_index
+    from recommender.indexing import build_index
 
     root = tmp_path_factory.mktemp("index") / "idx"
     build_index(small_feed, root, engine)

@@ -9,9 +9,9 @@ import sys
 
 import discord
 
-from fashionbot.logs import setup_logging
+from recommender.logs import setup_logging
 
-from ..settings import load_settings
+from ..startup import load_settings
 from .app import FashionBot, serve
 from .settings import DiscordSettings
 
@@ -22,9 +22,9 @@ def main() -> int:
     setup_logging()
     if (loaded := load_settings(DiscordSettings, log)) is None:
         return os.EX_CONFIG
-    settings, engine_settings = loaded
+    settings, recommender_settings = loaded
     try:
-        asyncio.run(serve(FashionBot(settings, engine_settings), settings.bot_token.get_secret_value()))
+        asyncio.run(serve(FashionBot(settings, recommender_settings), settings.bot_token.get_secret_value()))
     except discord.LoginFailure:
         log.error("configuration error: Discord rejected DISCORD_BOT_TOKEN")
         return os.EX_CONFIG

@@ -11,43 +11,50 @@ from typing import Literal
 import discord
 from discord import app_commands
 
-from fashionbot.chat import Conversation, Rebuilds, Sessions
-from fashionbot.service import Recommender
-from fashionbot.settings import EngineSettings
+from chat import Conversation, Rebuilds, Sessions
+from recommender import CatalogRecommender, Recommender, RecommenderSettings
 
-from . import handlers, render
+from . import handlers, messages
 from .settings import DiscordSettings
 
 log = logging.getLogger(__name__)
-Opener = Callable[[EngineSettings], Awaitable[Recommender]]
+Opener = Callable[[RecommenderSettings], Awaitable[Recommender]]
 
 
 class FashionBot(discord.Client):
     """Images in DMs or with the bot mentioned, /similar, /more, /style, /reindex and the result buttons."""
 
-    def __init__(self, settings: DiscordSettings, engine_settings: EngineSettings, *,
-                 open_recommender: Opener = Recommender.open) -> None:
+    # Built whole by setup_hook, which discord.py runs before any event or interaction is dispatched.
+    conversation: Conversation
+    rebuilds: Rebuilds
+
+    def __init__(self, settings: DiscordSettings, recommender_settings: RecommenderSettings, *,
+                 open_recommender: Opener = CatalogRecommender.open) -> None:
         super().__init__(intents=discord.Intents.default())  # mentions and DMs carry attachments without more
-        self.settings, self.engine_settings, self._open = settings, engine_settings, open_recommender
-        self.conversation = Conversation(Sessions(settings.state_max_users, settings.state_ttl_s),
-                                         album_size=settings.album_size, max_results=settings.max_results)
-        self.rebuilds = Rebuilds(engine_settings.catalog, settings.progress_interval_s)
+        self.settings, self.recommender_settings, self._open = settings, recommender_settings, open_recommender
+        self._recommender: Recommender | None = None
         self.tree = app_commands.CommandTree(self)
         self._register()
 
     async def setup_hook(self) -> None:
         """Before connecting: load the model and index (off the loop), then sync the slash commands."""
-        self.conversation.opened = await self._open(self.engine_settings)
+        self._recommender = recommender = await self._open(self.recommender_settings)
+        settings = self.settings
+        self.conversation = Conversation(recommender, Sessions(settings.state_max_users, settings.state_ttl_s),
+                                         album_size=settings.album_size, max_results=settings.max_results)
+        self.rebuilds = Rebuilds(recommender, self.recommender_settings.catalog, settings.progress_interval_s)
         guild = discord.Object(self.settings.guild_id) if self.settings.guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         await self.tree.sync(guild=guild)
 
     async def close(self) -> None:
-        self.rebuilds.cancel()
+        if self._recommender is not None:
+            self.rebuilds.cancel()
         await super().close()
-        if self.conversation.opened is not None:
-            await self.conversation.recommender.aclose()
+        if self._recommender is not None:
+            await self._recommender.aclose()
+            self._recommender = None
 
     async def on_ready(self) -> None:
         log.info("serving as %s in %d server(s); %d admin(s)", self.user, len(self.guilds),
@@ -62,7 +69,7 @@ class FashionBot(discord.Client):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Our result buttons (More, Style, narrowings); slash commands go through the tree."""
-        action = render.action_of((interaction.data or {}).get("custom_id"))
+        action = messages.action_of((interaction.data or {}).get("custom_id"))
         if interaction.type is not discord.InteractionType.component or action is None:
             return
         await interaction.response.defer(thinking=True)
@@ -70,30 +77,30 @@ class FashionBot(discord.Client):
                                f"button {action}")
 
     def _register(self) -> None:
-        conversation, tree = self.conversation, self.tree
+        tree = self.tree
 
         @tree.command(description="Find products similar to an image")
         async def similar(interaction: discord.Interaction, image: discord.Attachment) -> None:
             await interaction.response.defer(thinking=True)
-            await handlers.guarded(interaction.followup.send, handlers.search(conversation, interaction.user.id,
+            await handlers.guarded(interaction.followup.send, handlers.search(self.conversation, interaction.user.id,
                                                                               [image]), "/similar")
 
         @tree.command(description="Next matches for your last photo")
         async def more(interaction: discord.Interaction) -> None:
             await interaction.response.defer(thinking=True)
-            await handlers.guarded(interaction.followup.send, conversation.more(interaction.user.id), "/more")
+            await handlers.guarded(interaction.followup.send, self.conversation.more(interaction.user.id), "/more")
 
         @tree.command(description="What I recognised; narrow: women, red, formal, shoes, clear")
         async def style(interaction: discord.Interaction, words: str = "") -> None:
             await interaction.response.defer(thinking=True)
-            await handlers.guarded(interaction.followup.send, conversation.style(interaction.user.id, words),
+            await handlers.guarded(interaction.followup.send, self.conversation.style(interaction.user.id, words),
                                    "/style")
 
         @tree.command(description="Admins: rebuild the catalog index, or see how the rebuild is going")
         async def reindex(interaction: discord.Interaction, action: Literal["start", "status"] = "start") -> None:
             await interaction.response.defer(thinking=True)
             allowed = handlers.is_admin(interaction.user, self.settings.admin_ids, self.settings.admin_role)
-            await self.rebuilds.command(conversation.recommender, handlers.InteractionBoard(interaction),
+            await self.rebuilds.command(handlers.InteractionBoard(interaction),
                                         user_id=interaction.user.id, allowed=allowed,
                                         args=[] if action == "start" else [action])
 

@@ -9,11 +9,12 @@ from typing import Any
 
 import discord
 
+from chat import Conversation, Page, Reply, UserError
+from chat.replies import SOMETHING_WENT_WRONG
+from chat.uploads import is_image_document, not_an_image
 from engine import ImageDecodeError
-from fashionbot.chat import Conversation, Page, Reply, UserError
-from fashionbot.chat.render import SOMETHING_WENT_WRONG, is_image_document, not_an_image
 
-from . import render
+from . import messages
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,9 @@ def pick_image(attachments: Sequence[discord.Attachment]) -> discord.Attachment:
     if not images:
         if attachments:
             raise UserError(not_an_image(attachments[0].content_type, attachments[0].filename))
-        raise UserError(render.NO_IMAGE)
-    if images[0].size > render.IMAGE_LIMIT:
-        raise UserError(render.TOO_BIG.format(size=images[0].size / 2**20, limit=render.IMAGE_LIMIT // 2**20))
+        raise UserError(messages.NO_IMAGE)
+    if images[0].size > messages.IMAGE_LIMIT:
+        raise UserError(messages.TOO_BIG.format(size=images[0].size / 2**20, limit=messages.IMAGE_LIMIT // 2**20))
     return images[0]
 
 
@@ -44,11 +45,11 @@ async def show(send: Send, outcome: Page | Reply | None) -> None:
     if outcome is None:
         return
     if isinstance(outcome, Page):
-        content, embeds, uploads, view = render.page_message(outcome)
+        content, embeds, uploads, view = messages.page_message(outcome)
         files = await asyncio.to_thread(_files, uploads)
         kwargs: dict[str, Any] = {"content": content, "embeds": embeds, "files": files}
     else:
-        content, view = render.reply_message(outcome)
+        content, view = messages.reply_message(outcome)
         kwargs = {"content": content}
     if view is not None:
         kwargs["view"] = view
@@ -108,7 +109,7 @@ async def _tell(send: Send, text: str) -> None:
         log.warning("could not tell the user what went wrong: %s", failure)
 
 
-def _files(uploads: list[render.Upload]) -> list[discord.File]:
+def _files(uploads: list[messages.Upload]) -> list[discord.File]:
     files = []
     for upload in uploads:
         try:

@@ -13,15 +13,9 @@ from PIL import Image
 
 from catalog import Product, read_feed, write_feed_csv
 from engine import decode_image
-from fashionbot.service import (
-    BuildProgress,
-    BuildReport,
-    Query,
-    ReindexInProgressError,
-    Style,
-    vote_style,
-)
 from index import Filters, SearchHit
+from recommender import BuildProgress, BuildReport, Query, ReindexInProgressError, Style
+from recommender.style import vote_style
 
 COLOURS = {"red": (210, 40, 40), "blue": (40, 70, 200), "green": (40, 160, 70),
            "white": (240, 240, 240), "black": (25, 25, 25), "yellow": (230, 210, 50)}
@@ -153,3 +147,10 @@ class FakeRecommender:
     def _distance(query: Query, product: Product) -> float:
         colour = np.asarray(COLOURS.get((product.color or "").lower(), (128, 128, 128)), dtype=np.float32)
         return float(np.linalg.norm(query.vector - colour / 255))
+
+
+def labelled(pid: str, article_type: str, colour: str = "Red", gender: str = "Men") -> Product:
+    """A product labelled as the sample's are (its article type in ``extra``), with a made-up link."""
+    return Product(id=pid, title=f"item {pid}", link=f"https://shop.example/{pid}", image_link=f"/x/{pid}.jpg",
+                   color=colour, gender=gender, product_type=f"Apparel > Topwear > {article_type}",
+                   extra={"article_type": article_type})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fashionbot.chat.narrowing import describe, narrow, suggestions
-from fashionbot.service import Guess, Style
+from chat.narrowing import describe, narrow, suggestions
 from index import Filters
+from recommender import Guess, Style
 
 WOMEN = Filters(gender="women")
 

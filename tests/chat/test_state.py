@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from catalog import Product
-from fashionbot.chat.state import ExpiringLRU, Session, Sessions
-from fashionbot.service import Query
+from chat.state import ExpiringLRU, Session, Sessions
 from index import Filters, SearchHit
+from recommender import Query
 
 
 class Clock:

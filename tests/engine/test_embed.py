@@ -8,7 +8,7 @@ from PIL import Image
 
 from engine import Engine, EngineConfig
 from engine.device import resolve_device
-from fashionbot.views import user_view
+from training.views import user_view
 
 
 def test_embed_returns_unit_float32_rows(engine, test_data):

@@ -10,8 +10,8 @@ import discord
 import pytest
 
 from bot.discord import DiscordSettings, FashionBot, handlers
-from fashionbot.chat import Conversation, Sessions, UserError
-from fashionbot.settings import EngineSettings
+from chat import Conversation, Sessions, UserError
+from recommender import RecommenderSettings
 from tests.auxil.fakes import FakeRecommender, jpeg, make_catalog
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -51,9 +51,8 @@ class Sent:
 
 @pytest.fixture
 def conversation(tmp_path: Path) -> Conversation:
-    talk = Conversation(Sessions(10), album_size=6, max_results=12)
-    talk.opened = FakeRecommender(make_catalog(tmp_path / "catalog"))
-    return talk
+    return Conversation(FakeRecommender(make_catalog(tmp_path / "catalog")), Sessions(10), album_size=6,
+                        max_results=12)
 
 
 @pytest.mark.parametrize(("attachments", "reply"), [
@@ -129,7 +128,7 @@ def test_who_is_addressed() -> None:
 
 async def test_the_client_registers_its_slash_commands_offline(tmp_path: Path) -> None:
     settings = DiscordSettings(bot_token=TOKEN, admin_ids="1, 2", _env_file=None)
-    client = FashionBot(settings, EngineSettings(catalog=tmp_path / "c.csv", index=tmp_path / "i", _env_file=None))
+    client = FashionBot(settings, RecommenderSettings(catalog=tmp_path / "c.csv", index=tmp_path / "i", _env_file=None))
     assert {command.name for command in client.tree.get_commands()} == {"similar", "more", "style", "reindex"}
     assert settings.admin_ids == {1, 2} and TOKEN not in repr(settings)
     await client.close()

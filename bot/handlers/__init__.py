@@ -1,1 +1,0 @@
-"""Telegram handlers: short adapters from updates onto the conversation; no logic of their own."""

@@ -1,0 +1,40 @@
+"""Start-up settings for either front door: its own and the recommender's, read once; one clear line if bad."""
+
+from __future__ import annotations
+
+import logging
+from typing import TypeVar
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
+
+from recommender import RecommenderSettings
+
+FrontDoorSettings = TypeVar("FrontDoorSettings", bound=BaseSettings)
+
+
+def describe_errors(error: ValidationError, env_prefix: str) -> str:
+    """One line per bad setting, named as in the environment, never echoing the value (it may be a secret)."""
+    lines = []
+    for problem in error.errors(include_input=False, include_url=False):
+        name = env_prefix + "_".join(str(part) for part in problem["loc"]).upper()
+        if problem["type"] == "missing":
+            lines.append(f"{name} is not set")
+        else:
+            lines.append(f"{name} {problem['msg'].removeprefix('Value error, ')}")
+    return "; ".join(lines)
+
+
+def load_settings(settings_class: type[FrontDoorSettings],
+                  log: logging.Logger) -> tuple[FrontDoorSettings, RecommenderSettings] | None:
+    """A front door's settings and the recommender's, read once at start-up; None (and one clear log line) if
+    bad. Sets the root log level from the front door's ``log_level``.
+    """
+    try:
+        settings, recommender_settings = settings_class(), RecommenderSettings()
+    except ValidationError as error:
+        failed = RecommenderSettings if error.title == RecommenderSettings.__name__ else settings_class
+        log.error("configuration error: %s", describe_errors(error, failed.model_config["env_prefix"]))
+        return None
+    logging.getLogger().setLevel(settings.log_level)
+    return settings, recommender_settings

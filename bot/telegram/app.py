@@ -1,0 +1,129 @@
+"""build_application(settings, recommender_settings): the one place handlers are registered; run() serves it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from chat import Conversation, Rebuilds, Sessions
+from recommender import CatalogRecommender, Recommender, RecommenderSettings
+
+from . import handlers
+from .context import CONTEXT_TYPES, Assistant, assistant_of
+from .errors import on_error
+from .keyboards import COMMANDS
+from .outgoing import FileIds
+from .settings import BotSettings
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+FILE_ID_CACHE_SIZE = 50_000
+RETRY_AFTER_RETRIES = 3
+Opener = Callable[[RecommenderSettings], Awaitable[Recommender]]
+
+# Checked in this order; the first match handles the update. A GIF arrives as an animation *and* a
+# document, so animations must be caught before documents are.
+UNSUPPORTED = filters.Sticker.ALL | filters.ANIMATION | filters.VIDEO | filters.VIDEO_NOTE
+
+
+def build_application(settings: BotSettings, recommender_settings: RecommenderSettings, *,
+                      open_recommender: Opener = CatalogRecommender.open) -> Application:
+    """The bot, not started: post_init opens the recommender (off the loop) and builds what handlers share."""
+
+    async def post_init(application: Application) -> None:
+        recommender = await open_recommender(recommender_settings)
+        application.bot_data.assistant = Assistant(
+            conversation=Conversation(recommender, Sessions(settings.state_max_users, settings.state_ttl_s),
+                                      album_size=settings.album_size, max_results=settings.max_results),
+            rebuilds=Rebuilds(recommender, recommender_settings.catalog, settings.progress_interval_s),
+            file_ids=FileIds(FILE_ID_CACHE_SIZE),
+            admin_ids=settings.admin_ids,
+        )
+        await application.bot.set_my_commands(COMMANDS)
+        log.info("serving as @%s through %s; %d admin(s)", application.bot.username, settings.api_url,
+                 len(settings.admin_ids))
+
+    async def post_shutdown(application: Application) -> None:
+        if application.bot_data.assistant is not None:
+            await application.bot_data.assistant.conversation.recommender.aclose()
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.bot_url)
+        .base_file_url(settings.file_url)
+        .context_types(CONTEXT_TYPES)
+        .concurrent_updates(settings.concurrent_updates)
+        .rate_limiter(AIORateLimiter(max_retries=RETRY_AFTER_RETRIES))
+        .read_timeout(15)
+        .media_write_timeout(60)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.add_handlers([
+        CommandHandler(["start", "help"], handlers.on_help),
+        CommandHandler("more", handlers.on_more),
+        CommandHandler("style", handlers.on_style),
+        CommandHandler("reindex", handlers.on_reindex),
+        CallbackQueryHandler(handlers.on_button),
+        MessageHandler(UNSUPPORTED, handlers.on_unsupported),
+        MessageHandler(filters.PHOTO | filters.Document.ALL, handlers.on_image),
+        MessageHandler(filters.COMMAND, handlers.on_help),
+        MessageHandler(filters.ALL, handlers.on_unsupported),
+    ])
+    application.add_error_handler(on_error)
+    return application
+
+
+def run(application: Application, settings: BotSettings) -> None:
+    """Serve until SIGINT or SIGTERM: long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    for stop_signal in STOP_SIGNALS:
+        loop.add_signal_handler(stop_signal, _stop, application)
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
+                                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                                webhook_url=settings.webhook_url, secret_token=secret,
+                                allowed_updates=ALLOWED_UPDATES, stop_signals=None)
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=None)
+
+
+def _stop(application: Application) -> None:
+    """The first stop signal: stop waiting for a rebuild, then shut down as PTB does on its own signals.
+
+    SystemExit is raised from a callback of its own: raised right here, it could overtake the callback
+    that ends a ``run_until_complete`` whose future just finished, which would then stop PTB's shutdown
+    half-way. A second signal gets the default treatment: an immediate stop.
+    """
+    loop = asyncio.get_running_loop()
+    for stop_signal in STOP_SIGNALS:
+        loop.remove_signal_handler(stop_signal)
+    log.info("stop signal received: shutting down")
+    if application.bot_data.assistant is not None:  # a signal during start-up comes before post_init's end
+        assistant_of(application).rebuilds.cancel()
+    loop.call_soon(_raise_system_exit)
+
+
+def _raise_system_exit() -> NoReturn:
+    raise SystemExit

@@ -1,0 +1,150 @@
+"""What the CLI commands do; kept apart from argument parsing so each reads top to bottom."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from catalog import FeedError, read_feed
+from engine import Engine
+from index import CatalogIndex, CatalogIndexError, Manifest, SearchHit
+from index.store import resolve_build
+from recommender.indexing import BuildProgress, build_index
+from recommender.rerank import RerankPolicy, ranked_search
+from recommender.settings import DEMO_FEED, DEMO_PHOTOS, RecommenderSettings
+
+log = logging.getLogger(__name__)
+
+
+def build(settings: RecommenderSettings, catalog: Path, out: Path, index_type: str = "auto",
+          engine: Engine | None = None) -> int:
+    engine = engine or Engine.load(settings.engine_config())
+    with tqdm(desc="indexing", unit="img", dynamic_ncols=True) as bar:
+        def show(update: BuildProgress) -> None:
+            bar.total = update.total
+            bar.update(update.done - bar.n)
+
+        try:
+            report = build_index(catalog, out, engine, index_type=index_type, cache_dir=settings.cache_dir,
+                                 progress=show)
+        except (FeedError, ValueError, CatalogIndexError) as error:
+            bar.close()
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    for reference, reason in report.skipped[:20]:
+        print(f"  skipped {reference}: {reason}")
+    if len(report.skipped) > 20:
+        print(f"  … and {len(report.skipped) - 20} more (see the log)")
+    print(f"{report.summary()} → {out} ({report.manifest.index_key}, {engine.backbone_name})")
+    return 0
+
+
+def info(directory: Path) -> int:
+    try:
+        build_dir = resolve_build(directory)
+        manifest = Manifest.read(build_dir)
+    except CatalogIndexError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"index      {directory} (build {build_dir.name})")
+    for key, value in vars(manifest).items():
+        print(f"{key:<14} {json.dumps(value) if isinstance(value, dict) else value}")
+    return 0
+
+
+def recommend(settings: RecommenderSettings, images: list[Path], k: int, as_json: bool) -> int:
+    engine = Engine.load(settings.engine_config())
+    try:
+        index = CatalogIndex.open(settings.index, engine.fingerprint)
+    except CatalogIndexError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    failures = 0
+    for path, outcome in zip(images, rank_images(settings, engine, index, images, k), strict=True):
+        if isinstance(outcome, str):
+            failures += 1
+        if as_json:
+            print(json.dumps(_as_json(path, outcome), ensure_ascii=False), flush=True)
+        else:
+            print(_as_table(path, outcome))
+    return 1 if failures else 0
+
+
+def rank_images(settings: RecommenderSettings, engine: Engine, index: CatalogIndex, images: list[Path],
+                k: int) -> list[list[SearchHit] | str]:
+    """Hits for each image in order (decoded and re-ranked as the bot does), or why an image was unusable."""
+    policy = RerankPolicy.of(engine.head, settings.rerank)
+    size = engine.config.batch_size
+    outcomes: list[list[SearchHit] | str] = []
+    for start in range(0, len(images), size):
+        blobs, unreadable = [], []
+        for path in images[start:start + size]:
+            try:
+                blobs.append(Path(path).read_bytes())
+                unreadable.append(None)
+            except OSError as error:
+                blobs.append(b"")  # refused by the decoder below; the read error is what the user sees
+                unreadable.append(error.strerror or str(error))
+        batch, errors = engine.prepare_bytes(blobs)
+        vectors, attributes = engine.embed_with_attributes(batch) if len(batch) else (None, None)
+        row = 0
+        for read_error, decode_error in zip(unreadable, errors, strict=True):
+            if decode_error is not None:
+                outcomes.append(read_error or str(decode_error))
+                continue
+            outcomes.append(ranked_search(index, vectors[row], attributes[row] if attributes else None, k,
+                                          policy=policy))
+            row += 1
+    return outcomes
+
+
+def _as_json(path: Path, outcome: list[SearchHit] | str) -> dict:
+    if isinstance(outcome, str):
+        return {"query": str(path), "error": outcome}
+    return {"query": str(path), "results": [
+        {"id": hit.product.id, "score": round(hit.score, 5), "rank": hit.rank + 1, "title": hit.product.title,
+         "link": hit.product.link, "image_link": hit.product.image_link, "price": hit.product.price,
+         "color": hit.product.color, "gender": hit.product.gender, "product_type": hit.product.product_type}
+        for hit in outcome]}
+
+
+def _as_table(path: Path, outcome: list[SearchHit] | str) -> str:
+    if isinstance(outcome, str):
+        return f"{path}: error: {outcome}\n"
+    lines = [f"{path}:"]
+    lines += [f"  {hit.rank + 1:>2}. {hit.score:5.3f}  {hit.product.title[:60]:<60}  {hit.product.link}"
+              for hit in outcome]
+    return "\n".join(lines) + "\n"
+
+
+def demo(settings: RecommenderSettings, k: int) -> int:
+    """Build the demo index when missing or stale, then recommend for each example photo."""
+    engine = Engine.load(settings.engine_config())
+    feed_hash = read_feed(DEMO_FEED).source_hash
+    try:
+        index = CatalogIndex.open(settings.index, engine.fingerprint)
+        stale = index.manifest.source_hash != feed_hash
+    except CatalogIndexError:
+        stale = True
+    if stale:
+        print(f"building the demo index from {DEMO_FEED} into {settings.index} …")
+        if build(settings, DEMO_FEED, settings.index, engine=engine) != 0:
+            return 1
+        index = CatalogIndex.open(settings.index, engine.fingerprint)
+    photos = sorted(DEMO_PHOTOS.glob("*.jpg"))
+    print(f"\n{len(index)} products indexed with {engine.backbone_name}; recommending for {len(photos)} photos\n")
+    found = 0
+    for path, outcome in zip(photos, rank_images(settings, engine, index, photos, k), strict=True):
+        print(_as_table(path.relative_to(DEMO_PHOTOS.parent.parent), outcome), end="")
+        shown_id = path.stem.rsplit("-", 1)[-1]
+        if isinstance(outcome, list):
+            rank = next((hit.rank + 1 for hit in outcome if hit.product.id == shown_id), None)
+            found += rank is not None
+            print(f"      the photographed product ({shown_id}) is "
+                  + (f"result #{rank}\n" if rank else f"not in the top {k}\n"))
+    print(f"found the photographed product in the top {k} for {found} of {len(photos)} photos")
+    return 0

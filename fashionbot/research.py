@@ -1,0 +1,68 @@
+"""What `fashionbot train`, `eval` and `map` do, apart from argument parsing."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from engine import Engine, EngineConfig
+from engine.heads import AUTO_ARTIFACT, DEFAULT_ARTIFACT, HeadArtifact, HeadArtifactError
+from training.trainer import TrainOptions, train
+
+log = logging.getLogger(__name__)
+
+
+def train_command(options: TrainOptions) -> int:
+    try:
+        report = train(options)
+    except (ValueError, HeadArtifactError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if report.grid is not None:
+        print("grid search on validation (best first):\n")
+        print(report.grid.table())
+        print(f"\nchosen on validation: re-rank weights {report.grid.rerank_weights}, keeping the visual top "
+              f"{report.grid.keep_top} in place; raw_weight {report.grid.raw_weight:g}")
+    print(f"\n{report.artifact}: {report.size_bytes / 1e6:.1f} MB, sha256 {report.sha256[:16]}, trained on "
+          f"{report.items} items ({report.held_out} held out) with {report.params.describe()} "
+          f"in {report.seconds / 60:.1f} min")
+    return 0
+
+
+def eval_command(sample: Path, backbone: str, device: str, artifact: str | None, out_dir: Path,
+                 cache_root: Path) -> int:
+    from training.evaluation import evaluate_sample
+
+    engine = Engine.load(EngineConfig(backbone=backbone, device=device, artifact=None))
+    head = None
+    if artifact and artifact.lower() != "none":
+        path = DEFAULT_ARTIFACT if artifact == AUTO_ARTIFACT else Path(artifact)
+        try:
+            head = HeadArtifact.load(path, engine.backbone_fingerprint)
+        except HeadArtifactError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    result = evaluate_sample(sample, engine, head, cache_root=cache_root, out_dir=out_dir)
+    print(result.report())
+    return 0
+
+
+def map_command(catalog: Path, out: Path, *, backbone: str, device: str, artifact: str | None, mosaic: bool,
+                projector: Path | None, cache_root: Path) -> int:
+    from training.data import load_labelled
+    from training.embedding_map import catalog_vectors, draw_map, export_projector, layout_2d
+
+    engine = Engine.load(EngineConfig(backbone=backbone, device=device,
+                                      artifact=None if (artifact or "none").lower() == "none" else artifact))
+    products = load_labelled(catalog)
+    vectors = catalog_vectors(engine, products, cache_root)
+    space = (f"learned head {engine.head.training.get('name', '')}" if engine.head
+             else f"{engine.backbone_name} features")
+    picture = draw_map(layout_2d(vectors), products, out,
+                       f"{len(products)} products of {catalog.name}: {space}, PCA → t-SNE, coloured by category",
+                       mosaic=mosaic)
+    print(f"map: {picture}")
+    if projector:
+        print(f"projector files: {export_projector(vectors, products, projector)}")
+    return 0

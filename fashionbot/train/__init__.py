@@ -1,1 +1,0 @@
-"""Transfer learning: a bottleneck cache of backbone features, attribute and retrieval heads, grid search."""

@@ -1,0 +1,56 @@
+"""The contract every front door relies on: photos in, ranked products and a style guess out, rebuilds.
+
+:class:`~recommender.catalog_recommender.CatalogRecommender` is the real one; tests use a double that
+satisfies the same protocol (``tests/recommender/test_protocol.py`` checks that their signatures agree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from engine.heads import Attributes
+from index import Filters, SearchHit
+
+from .indexing import BuildProgress, BuildReport
+from .style import Style
+
+
+class ReindexInProgressError(RuntimeError):
+    """A rebuild is already running; only one runs at a time."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """One embedded user photo, with what the trained head sees in it (None without a head)."""
+
+    vector: np.ndarray
+    attributes: Attributes | None = None
+
+
+@runtime_checkable
+class Recommender(Protocol):
+    @property
+    def reindexing(self) -> bool:
+        """Whether a rebuild is running now."""
+
+    async def photo(self, image_bytes: bytes) -> Query:
+        """Decode and embed one photo; raises :class:`engine.ImageDecodeError` for a bad one."""
+
+    async def search(self, query: Query, k: int, offset: int = 0,
+                     filters: Filters | None = None) -> list[SearchHit]:
+        """Results ``offset .. offset+k`` for a photo, best first, under ``filters``."""
+
+    async def style(self, query: Query) -> Style:
+        """What the photo shows: category, colour, gender and usage, each with a confidence."""
+
+    async def reindex(self, feed_path: Path,
+                      progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:
+        """Rebuild from a feed while the old index serves; raises :class:`ReindexInProgressError` when one runs."""
+
+    async def aclose(self) -> None:
+        """Stop batching and close the index."""

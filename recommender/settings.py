@@ -1,0 +1,42 @@
+"""Settings read once, at the edge, from the environment and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from engine import EngineConfig
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = REPO_ROOT / "demo"
+DEMO_FEED = DEMO_DIR / "catalog.csv"
+DEMO_PHOTOS = DEMO_DIR / "photos"
+
+
+class RecommenderSettings(BaseSettings):
+    """What the recommender runs on (``FASHIONBOT_*``), shared by every front door: the engine's model, the
+    index it serves, the feed a rebuild reads, and whether results are re-ranked."""
+
+    model_config = SettingsConfigDict(env_prefix="FASHIONBOT_", env_file=".env", extra="ignore")
+
+    backbone: str = Field("auto", description="auto, or any timm model name")
+    weights: str | None = Field(None, description="local weights file for the backbone")
+    device: str = Field("auto", description="auto, cpu or cuda")
+    batch_size: int = Field(16, ge=1, le=1024, description="images per forward pass")
+    hub_timeout_s: float = Field(2.0, gt=0, description="how long to wait for the model hub to answer")
+    threads: int | None = Field(None, ge=1, description="torch CPU threads (default: all cores)")
+    max_pixels: int = Field(40_000_000, ge=1_000)
+    artifact: str | None = Field("auto", description="trained head: auto (the shipped one when it fits the "
+                                                     "backbone), a file, or none")
+    rerank: bool = Field(True, description="re-rank results by the head's predicted attributes (with a head)")
+    index: Path = Field(Path("var/index"), description="index directory")
+    catalog: Path = Field(DEMO_FEED, description="the product feed that /reindex rebuilds from")
+    cache_dir: Path = Field(Path("var/cache"), description="downloaded catalog images")
+
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(backbone=self.backbone, weights=self.weights, device=self.device,
+                            batch_size=self.batch_size, max_pixels=self.max_pixels,
+                            hub_timeout_s=self.hub_timeout_s, threads=self.threads,
+                            artifact=None if (self.artifact or "none").lower() == "none" else self.artifact)
