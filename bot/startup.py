@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import stat
+from pathlib import Path
 from typing import TypeVar
 
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 from recommender import RecommenderSettings
+from recommender.logs import mask_value
+
+ENV_FILE = Path(".env")  # where both front doors' settings read it from: the working directory
 
 FrontDoorSettings = TypeVar("FrontDoorSettings", bound=BaseSettings)
 
@@ -30,11 +35,23 @@ def load_settings(settings_class: type[FrontDoorSettings],
     """A front door's settings and the recommender's, read once at start-up; None (and one clear log line) if
     bad. Sets the root log level from the front door's ``log_level``.
     """
+    warn_if_readable_by_others(ENV_FILE, log)
     try:
         settings, recommender_settings = settings_class(), RecommenderSettings()
     except ValidationError as error:
         failed = RecommenderSettings if error.title == RecommenderSettings.__name__ else settings_class
         log.error("configuration error: %s", describe_errors(error, failed.model_config["env_prefix"]))
         return None
+    mask_value(settings.bot_token.get_secret_value())  # also in texts no token pattern recognises
     logging.getLogger().setLevel(settings.log_level)
     return settings, recommender_settings
+
+
+def warn_if_readable_by_others(path: Path, log: logging.Logger) -> None:
+    """A .env holds the bot's token: group- or world-readable, anyone on the machine can take the bot over."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if mode & 0o077:
+        log.warning("%s is readable by other users (mode %03o) and holds secrets: chmod 600 %s", path, mode, path)

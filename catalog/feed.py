@@ -143,7 +143,10 @@ def _resolve_image(value: str, base_dir: Path) -> str:
     """An http(s) URL as given, or an absolute path to an existing file; ValueError(reason) otherwise."""
     scheme = _SCHEME.match(value)
     if scheme and scheme.group(1).lower() == "file":
-        path = Path(url2pathname(urlsplit(value).path))
+        try:
+            path = Path(url2pathname(urlsplit(value).path))
+        except ValueError:  # "file://[::1/a.jpg": urlsplit refuses the host part
+            raise ValueError(f"invalid image_link: {_shown(value)} is not a file URL") from None
     elif scheme:
         problem = _url_problem(value)
         if problem:
@@ -152,14 +155,22 @@ def _resolve_image(value: str, base_dir: Path) -> str:
         return scheme.group(1).lower() + value[scheme.end(1) :]
     else:
         path = Path(value)
-    path = (base_dir / path).resolve()  # an absolute `path` ignores base_dir
-    if not path.is_file():
+    try:
+        path = (base_dir / path).resolve()  # an absolute `path` ignores base_dir
+        found = path.is_file()
+    except (OSError, ValueError):  # a NUL byte, or a name longer than the file system allows
+        raise ValueError(f"invalid image_link: {_shown(value)} is not a usable file path") from None
+    if not found:
         raise ValueError(f"image not found: {path}")
     return str(path)
 
 
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 80 else value[:77] + "...")
+
+
 def _url_problem(value: str) -> str | None:
-    shown = repr(value if len(value) <= 80 else value[:77] + "...")
+    shown = _shown(value)
     if _WHITESPACE.search(value):
         return f"{shown} contains whitespace"
     try:

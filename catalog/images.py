@@ -9,6 +9,7 @@ import itertools
 import logging
 import os
 import random
+import re
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import aclosing
@@ -18,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
+from catalog.address_guard import GuardedResolver, Policy, RefusedAddress, literal_ip, refusal
 from catalog.errors import ImageFetchError
 from catalog.product import Product
 
@@ -27,6 +30,12 @@ log = logging.getLogger(__name__)
 # A server asking for a longer pause than this is treated as "not today" rather than slept on.
 MAX_RETRY_AFTER_S = 30.0
 MAX_BACKOFF_S = 10.0
+MAX_REDIRECTS = 5
+ALLOW_PRIVATE_HINT = "set FASHIONBOT_ALLOW_PRIVATE_IMAGE_HOSTS=true for an intranet catalog"
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_HTTP_SCHEMES = frozenset({"http", "https"})
+# Two letters at least, so a Windows drive ("C://photos") stays a path.
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+)://")
 _CHUNK = 64 * 1024
 _USER_AGENT = "fashionbot-catalog/0.1 (+https://github.com/aio-libs/aiohttp)"
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
@@ -75,6 +84,14 @@ class ImageFetcher:
     signature; anything else (HTML error pages above all) is refused. Retries: 5xx, 429 (its
     Retry-After honoured up to MAX_RETRY_AFTER_S), timeouts and connection errors, with exponential
     backoff and jitter; other 4xx are final. The cache holds successful downloads under sha256(URL).
+
+    Host guard: only http(s) is fetched, redirects are followed by hand (at most MAX_REDIRECTS) and every
+    hop is checked. Loopback, private, link-local (cloud metadata), shared, multicast and reserved
+    addresses are refused unless ``allow_private_hosts`` (an intranet catalog); refusals are final.
+    Literal IPs are checked before each request; names are checked on the addresses DNS returned, by
+    our connector's resolver, and the connection goes to exactly those. A caller's ``session`` keeps
+    its own connector, so there only the scheme and literal-IP checks apply. ``refuse`` replaces the
+    address policy (:func:`catalog.address_guard.refusal`) outright.
     """
 
     def __init__(
@@ -88,6 +105,8 @@ class ImageFetcher:
         session: aiohttp.ClientSession | None = None,
         connect_timeout_s: float = 5.0,
         backoff_s: float = 0.5,
+        allow_private_hosts: bool = False,
+        refuse: Policy | None = None,
     ) -> None:
         for name, value, low in (
             ("concurrency", concurrency, 1),
@@ -111,11 +130,15 @@ class ImageFetcher:
         self._session = session
         self._owns_session = session is None
         self._slots = asyncio.Semaphore(concurrency)
+        self._refuse = refuse if refuse is not None else (None if allow_private_hosts else refusal)
+        self._resolver: GuardedResolver | None = None
 
     async def __aenter__(self) -> ImageFetcher:
         if self._session is None:
+            self._resolver = GuardedResolver(self._refuse) if self._refuse is not None else None
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._concurrency), headers={"User-Agent": _USER_AGENT}
+                connector=aiohttp.TCPConnector(limit=self._concurrency, resolver=self._resolver),
+                headers={"User-Agent": _USER_AGENT},
             )
         return self
 
@@ -123,12 +146,18 @@ class ImageFetcher:
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None
+        if self._resolver is not None:  # a connector closes only the resolver it made itself
+            await self._resolver.close()
+            self._resolver = None
 
     async def fetch(self, product: Product) -> bytes:
         """The bytes of ``product.image_link``; raises ImageFetchError(product.id, reason)."""
-        if not product.image_is_remote:
+        scheme = _URL_SCHEME.match(product.image_link)
+        if scheme is None:
             return await asyncio.to_thread(self._read_local, product)
-        url = product.image_link
+        if scheme.group(1).lower() not in _HTTP_SCHEMES:  # file://, ftp://...: never read as a path
+            raise ImageFetchError(product.id, f"refused: {_scheme_refusal(scheme.group(1).lower())}")
+        url = scheme.group(1).lower() + product.image_link[scheme.end(1) :]
         cache_path = self._cache_path(url)
         if cache_path is not None:
             cached = await asyncio.to_thread(_read_cached, cache_path)
@@ -219,17 +248,49 @@ class ImageFetcher:
     async def _get_once(self, url: str) -> bytes:
         if self._session is None:
             raise RuntimeError("ImageFetcher is not open; use 'async with ImageFetcher(...) as fetcher'")
-        # Reasons name the error type, never str(exc): aiohttp puts URLs there, and signed URLs are secrets.
         try:
-            # raise_for_status=False: a caller's session may raise on 5xx itself, and we classify statuses.
-            async with self._session.get(url, timeout=self._timeout, raise_for_status=False) as response:
-                return await self._read_body(response)
-        except TimeoutError:
-            raise _Transient(f"timed out after {self._timeout.total:g} s") from None
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-            raise _Transient(f"connection failed ({type(exc).__name__})") from None
-        except aiohttp.ClientError as exc:
-            raise _Permanent(f"request failed ({type(exc).__name__})") from None
+            target = URL(url)
+        except ValueError:
+            raise _Permanent("invalid URL") from None
+        # Redirects by hand: aiohttp would follow them without asking where they lead.
+        for hop in range(MAX_REDIRECTS + 1):
+            refused = "refused after redirect: " if hop else "refused: "
+            if (why := self._hop_refusal(target)) is not None:
+                raise _Permanent(refused + why)
+            # Reasons name the error type, never str(exc): aiohttp puts URLs there, and signed URLs are secrets.
+            try:
+                # raise_for_status=False: a caller's session may raise on 5xx itself, and we classify statuses.
+                async with self._session.get(
+                    target, timeout=self._timeout, raise_for_status=False, allow_redirects=False
+                ) as response:
+                    if response.status not in _REDIRECT_STATUSES:
+                        return await self._read_body(response)
+                    target = _redirect_target(response)
+            except TimeoutError:
+                raise _Transient(f"timed out after {self._timeout.total:g} s") from None
+            except aiohttp.ClientConnectorError as exc:
+                if isinstance(exc.os_error, RefusedAddress):
+                    raise _Permanent(f"{refused}{exc.os_error} ({ALLOW_PRIVATE_HINT})") from None
+                raise _Transient(f"connection failed ({type(exc).__name__})") from None
+            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+                raise _Transient(f"connection failed ({type(exc).__name__})") from None
+            except aiohttp.ClientError as exc:
+                raise _Permanent(f"request failed ({type(exc).__name__})") from None
+        raise _Permanent(f"too many redirects (more than {MAX_REDIRECTS})")
+
+    def _hop_refusal(self, url: URL) -> str | None:
+        # Literal IPs never reach a resolver, so they are checked here; names are the resolver's job.
+        if url.scheme not in _HTTP_SCHEMES:
+            return _scheme_refusal(url.scheme)
+        if not url.host:
+            return "URL without a host"
+        ip = literal_ip(url.host)
+        if ip is None:
+            if ":" in url.host:  # aiohttp would dial anything with a colon as an IPv6 address
+                return f"{url.host} is not a valid IP address"
+            return None
+        why = self._refuse(ip) if self._refuse is not None else None
+        return f"{url.host} is {why} ({ALLOW_PRIVATE_HINT})" if why is not None else None
 
     async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
         status = response.status
@@ -259,6 +320,20 @@ class ImageFetcher:
             return None
         digest = hashlib.sha256(url.encode("utf-8")).hexdigest()
         return self._cache_dir / digest[:2] / digest  # fan out: one flat folder of 10^5 files is slow
+
+
+def _scheme_refusal(scheme: str) -> str:
+    return f"{scheme or 'scheme-less'} URLs are not fetched (only http and https)"
+
+
+def _redirect_target(response: aiohttp.ClientResponse) -> URL:
+    location = response.headers.get("Location")
+    if not location:
+        raise _Permanent(f"HTTP {response.status} without a Location")
+    try:
+        return response.url.join(URL(location))
+    except ValueError:
+        raise _Permanent(f"HTTP {response.status} to an invalid Location") from None
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -311,18 +386,20 @@ def fetch_all(
     cache_dir: Path | None = None,
     *,
     progress: Callable[[ImageResult], None] | None = None,
+    allow_private_hosts: bool = False,
     **kwargs: Any,
 ) -> list[ImageResult]:
     """Synchronous: fetch every product's image on a private event loop; results in input order.
 
-    ``kwargs`` go to ImageFetcher; ``progress`` is called with each result as it completes.
+    ``allow_private_hosts`` and ``kwargs`` go to ImageFetcher; ``progress`` is called with each result
+    as it completes.
     """
     products = list(products)
 
     async def run() -> list[ImageResult]:
         by_index: dict[int, ImageResult] = {}
         async with (
-            ImageFetcher(cache_dir, **kwargs) as fetcher,
+            ImageFetcher(cache_dir, allow_private_hosts=allow_private_hosts, **kwargs) as fetcher,
             aclosing(fetcher._iter_indexed(products)) as results,
         ):
             async for index, result in results:

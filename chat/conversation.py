@@ -3,12 +3,16 @@ with /style. Each call returns what to show (a :class:`Page` or a :class:`Reply`
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from recommender import Query, Recommender
 
 from . import narrowing, replies
 from .errors import UserError
 from .replies import Page, Reply
 from .state import Sessions
+
+Download = Callable[[], Awaitable[bytes]]
 
 
 class Conversation:
@@ -22,9 +26,25 @@ class Conversation:
         session = self.sessions.get(user_id)
         return session is not None and session.query is not None
 
-    async def photo(self, user_id: int, image: bytes) -> Page | Reply:
-        """A new search; a bad image raises engine.ImageDecodeError (its message is for the user)."""
-        return await self._page(user_id, new_query=await self.recommender.photo(image))
+    async def photo(self, user_id: int, image: bytes | Download) -> Page | Reply | None:
+        """A new search with the user's newest photo; ``image`` is its bytes, or how to download them.
+
+        One photo per user is searched at a time; the next waits, not yet downloaded. Of a burst (ten
+        photos forwarded at once) only the newest is answered and the rest get one note between them.
+        A bad image raises engine.ImageDecodeError, too many photos a minute a UserError (both told).
+        """
+        gate = self.sessions.of(user_id).gate
+        turn = gate.photo_arrived()
+        async with gate.in_flight:
+            if not turn.latest:
+                return Reply(replies.BURST_NOTE) if turn.first_skipped() else None
+            if not gate.photos.allow():
+                raise UserError(replies.photos_too_fast(gate.photos.wait_s()))
+            query = await self.recommender.photo(image if isinstance(image, bytes) else await image())
+        if not turn.latest:  # a newer photo arrived while this one was embedded: that one is answered
+            return Reply(replies.BURST_NOTE) if turn.first_skipped() else None
+        gate.burst_answered()
+        return await self._page(user_id, new_query=query)
 
     async def more(self, user_id: int) -> Page | Reply:
         if not self.has_photo(user_id):
@@ -45,7 +65,11 @@ class Conversation:
                      replies.style_buttons(session.style, session.filters))
 
     async def press(self, user_id: int, action: str) -> Page | Reply | None:
-        """A button's action: More, Style, or one of the /style narrowings; None for an unknown one."""
+        """A button's action: More, Style, or one of the /style narrowings; None for an unknown one, and for
+        taps beyond the user's rate after the one reply that says so."""
+        allowed = self.sessions.of(user_id).gate.tap()
+        if not allowed:
+            return None if allowed is None else Reply(replies.TAPS_TOO_FAST)
         if action == replies.MORE:
             return await self.more(user_id)
         if action == replies.STYLE:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from recommender import BuildProgress, Recommender, ReindexInProgressError
 
 from . import replies
+from .limits import SlidingWindow
+from .state import ExpiringLRU
 
 log = logging.getLogger(__name__)
+audit_log = logging.getLogger("chat.audit")
 
 Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
 
@@ -33,6 +38,7 @@ class Board(Protocol):
 class Rebuild:
     feed: Path
     board: Board
+    user_id: int
     progress: BuildProgress | None = None
     outcome: str | None = None  # the final text, once finished
 
@@ -40,29 +46,52 @@ class Rebuild:
         self.progress = progress
 
 
-class Rebuilds:
-    """/reindex and /reindex status; the rebuild itself is the Recommender's (old index serves meanwhile)."""
+def audit(user_id: int, action: str, outcome: str) -> None:
+    """One line per admin action — who, what, when, outcome — on the ``chat.audit`` logger (refusals warn)."""
+    level = logging.WARNING if outcome.startswith("refused") else logging.INFO
+    audit_log.log(level, "admin action: user=%s action=%r at=%s outcome=%s", user_id, action,
+                  datetime.now(UTC).isoformat(timespec="seconds"), outcome)
 
-    def __init__(self, recommender: Recommender, feed: Path, interval_s: float) -> None:
+
+class Rebuilds:
+    """/reindex and /reindex status; the rebuild itself is the Recommender's (old index serves meanwhile).
+
+    Each user may give ``commands_per_minute`` of these commands (0: no limit); every one is audited.
+    """
+
+    def __init__(self, recommender: Recommender, feed: Path, interval_s: float, *, commands_per_minute: int = 6,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.recommender, self.feed, self.interval_s = recommender, Path(feed), interval_s
         self.current: Rebuild | None = None
         self.last: Rebuild | None = None
         self._task: asyncio.Task[None] | None = None
+        self._windows: ExpiringLRU[int, SlidingWindow] = ExpiringLRU(1_000, ttl_s=120.0, clock=clock)
+        self._commands_per_minute, self._clock = commands_per_minute, clock
 
     async def command(self, board: Board, *, user_id: int, allowed: bool, args: list[str],
                       spawn: Spawn = asyncio.create_task) -> None:
         """``allowed``: the adapter's verdict on whether this user may rebuild (admin ids, roles)."""
-        if not allowed:
-            log.warning("refused /reindex from user %s: not an admin", user_id)
+        action = " ".join(["/reindex", *args])
+        window = self._windows.get_or_create(
+            user_id, lambda: SlidingWindow(self._commands_per_minute, 60.0, self._clock))
+        if not window.allow():
+            audit(user_id, action, "refused: rate limit")
+            await board.post(replies.admin_too_fast(window.wait_s()))
+        elif not allowed:
+            audit(user_id, action, "refused: not an admin")
             await board.post(replies.NOT_ADMIN)
         elif args == ["status"]:
+            audit(user_id, action, "shown")
             await board.post(self.status())
         elif args:
+            audit(user_id, action, "refused: usage")
             await board.post(replies.REINDEX_USAGE)
         elif self.current is not None or self.recommender.reindexing:
+            audit(user_id, action, "refused: a rebuild is running")
             await board.post(replies.reindex_busy_text(self.status()))
         else:
-            await self._start(Rebuild(self.feed, board), spawn)
+            audit(user_id, action, f"started from {self.feed}")
+            await self._start(Rebuild(self.feed, board, user_id), spawn)
 
     def status(self) -> str:
         if self.current is not None:
@@ -83,7 +112,6 @@ class Rebuilds:
         except BaseException:
             self.current = None
             raise
-        log.info("reindex from %s started by an admin", rebuild.feed)
         self._task = spawn(self._run(rebuild))
 
     async def _run(self, rebuild: Rebuild) -> None:
@@ -103,6 +131,7 @@ class Rebuilds:
         finally:
             ticker.cancel()
             self.current, self.last = None, rebuild
+            audit(rebuild.user_id, "/reindex", f"finished: {rebuild.outcome}")
             await rebuild.board.edit(rebuild.outcome or "")
 
     async def _show_progress(self, rebuild: Rebuild) -> None:

@@ -6,6 +6,7 @@ Platform-free: a :class:`Button` is a link or an action (what a press sends back
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -40,6 +41,8 @@ NO_PHOTO_YET = "Send me a photo first; /more then shows further matches for it."
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a moment."
 NOT_ADMIN = "Sorry, only the bot's admins can rebuild the catalog."
 REINDEX_USAGE = "Usage: /reindex — rebuild the catalog index; /reindex status — how the rebuild is going."
+BURST_NOTE = "You sent several photos at once — I'm showing matches for the newest one only."
+TAPS_TOO_FAST = "One tap at a time, please — I'm on it."
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,15 @@ def narrowed_text(filters: Filters, *, has_photo: bool) -> str:
 
 def more_buttons() -> Rows:
     return [[Button("More ▸", action=MORE)]]
+
+
+def photos_too_fast(wait_s: float) -> str:
+    return (f"That's a lot of photos in one minute — please wait {math.ceil(wait_s)} s, "
+            "then send the one you want matched.")
+
+
+def admin_too_fast(wait_s: float) -> str:
+    return f"Too many admin commands in a row; try again in {math.ceil(wait_s)} s."
 
 
 def progress_text(feed_name: str, progress: BuildProgress | None) -> str:

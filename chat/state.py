@@ -12,6 +12,8 @@ from typing import Generic, TypeVar
 from index import Filters, SearchHit
 from recommender import Query, Style
 
+from .limits import Limits, UserGate
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -80,6 +82,7 @@ class Session:
     offset: int = 0  # where the next search under ``filters`` starts
     exhausted: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    gate: UserGate = field(default_factory=lambda: UserGate(Limits()), repr=False)
 
     def start(self, query: Query) -> None:
         self.query, self.style, self.shown = query, None, set()
@@ -114,7 +117,12 @@ class Session:
 
 
 class Sessions(ExpiringLRU[int, Session]):
-    """Sessions by user id (a Telegram or Discord id; the adapter decides)."""
+    """Sessions by user id (a Telegram or Discord id; the adapter decides), each with the user's limits."""
+
+    def __init__(self, max_size: int, ttl_s: float | None = None, clock: Callable[[], float] = time.monotonic,
+                 limits: Limits | None = None) -> None:
+        super().__init__(max_size, ttl_s, clock)
+        self.limits = limits or Limits()
 
     def of(self, user_id: int) -> Session:
-        return self.get_or_create(user_id, Session)
+        return self.get_or_create(user_id, lambda: Session(gate=UserGate(self.limits, self._clock)))

@@ -50,7 +50,9 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, draft_siz
     except (OSError, SyntaxError, ValueError) as error:
         # Truncated and corrupt files surface as OSError ("image file is truncated") or SyntaxError.
         raise ImageDecodeError("The image is damaged or incomplete; please send it again.") from error
-    return to_rgb(ImageOps.exif_transpose(image) or image)
+    # in_place: without an orientation tag exif_transpose would return a full copy, one more image in memory.
+    ImageOps.exif_transpose(image, in_place=True)
+    return to_rgb(image)
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -60,13 +62,17 @@ def to_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         image = image.point(lambda value: value / 256).convert("L")
     if image.mode == "P":
+        # Only a palette with transparency needs the RGBA detour (a 4-byte-a-pixel image more in memory).
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode == "PA":
         image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA", "PA"):
-        # Product photos with transparency are cut-outs: white is the catalog's own backdrop.
+    if image.mode in ("RGBA", "LA"):
+        # Product photos with transparency are cut-outs: white is the catalog's own backdrop. RGB takes
+        # RGBA and LA pixels as they are and the mask reads their alpha: no copies of a 40 MP image.
         background = Image.new("RGB", image.size, (255, 255, 255))
-        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        background.paste(image, mask=image)
         return background
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def inference_data_config(model: torch.nn.Module) -> dict[str, Any]:

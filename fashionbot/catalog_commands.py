@@ -30,7 +30,7 @@ def build(settings: RecommenderSettings, catalog: Path, out: Path, index_type: s
 
         try:
             report = build_index(catalog, out, engine, index_type=index_type, cache_dir=settings.cache_dir,
-                                 progress=show)
+                                 progress=show, allow_private_hosts=settings.allow_private_image_hosts)
         except (FeedError, ValueError, CatalogIndexError) as error:
             bar.close()
             print(f"error: {error}", file=sys.stderr)

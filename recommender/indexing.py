@@ -65,11 +65,13 @@ ProgressCallback = Callable[[BuildProgress], None]
 
 def build_index(feed_path: Path, out_dir: Path, engine: Engine, *, index_type: str = "auto",
                 cache_dir: Path | None = None, progress: ProgressCallback | None = None,
-                fetch_concurrency: int = 8, decode_workers: int | None = None) -> BuildReport:
+                fetch_concurrency: int = 8, decode_workers: int | None = None,
+                allow_private_hosts: bool = False) -> BuildReport:
     """Index every product of the feed whose image loads; bad rows and images are skipped with reasons.
 
     The new index is published atomically only after every vector is in; any failure before that
     leaves the index being served as it was. ``decode_workers``: see :func:`engine.prefetch.decode_ahead`.
+    ``allow_private_hosts``: let image URLs reach loopback/private addresses (an intranet catalog).
     """
     started = time.perf_counter()
     feed = read_feed(Path(feed_path))
@@ -89,7 +91,8 @@ def build_index(feed_path: Path, out_dir: Path, engine: Engine, *, index_type: s
 
     with IndexWriter(out_dir, fingerprint=engine.fingerprint, dim=engine.dim, engine=engine.describe(),
                      index_type=index_type) as writer:
-        images = fetched(_fetch_in_background(feed.products, cache_dir, fetch_concurrency))
+        images = fetched(_fetch_in_background(feed.products, cache_dir, fetch_concurrency,
+                                              allow_private_hosts=allow_private_hosts))
         for results, batch, errors in decode_ahead(engine, _chunks(images, engine.build_batch_size),
                                                    data=lambda result: result.data, workers=decode_workers):
             skipped += [(result.product.id, f"image: {error}")
@@ -125,7 +128,7 @@ _DONE = object()
 
 
 def _fetch_in_background(products: list[Product], cache_dir: Path | None, concurrency: int,
-                         read_ahead: int = 256) -> Iterator[ImageResult]:
+                         read_ahead: int = 256, *, allow_private_hosts: bool = False) -> Iterator[ImageResult]:
     """Images in completion order, fetched on a thread of their own with a bounded read-ahead."""
     results: queue.Queue = queue.Queue(maxsize=read_ahead)
     stop = threading.Event()
@@ -139,7 +142,8 @@ def _fetch_in_background(products: list[Product], cache_dir: Path | None, concur
                 continue
 
     async def fetch() -> None:
-        async with ImageFetcher(cache_dir, concurrency=concurrency) as fetcher:
+        async with ImageFetcher(cache_dir, concurrency=concurrency,
+                                allow_private_hosts=allow_private_hosts) as fetcher:
             async for result in fetcher.iter_images(products):
                 if stop.is_set():
                     return

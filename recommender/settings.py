@@ -34,6 +34,8 @@ class RecommenderSettings(BaseSettings):
     index: Path = Field(Path("var/index"), description="index directory")
     catalog: Path = Field(DEMO_FEED, description="the product feed that /reindex rebuilds from")
     cache_dir: Path = Field(Path("var/cache"), description="downloaded catalog images")
+    allow_private_image_hosts: bool = Field(False, description="let catalog image URLs reach loopback, private "
+                                                               "and link-local addresses (an intranet catalog)")
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(backbone=self.backbone, weights=self.weights, device=self.device,

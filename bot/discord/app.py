@@ -40,9 +40,11 @@ class FashionBot(discord.Client):
         """Before connecting: load the model and index (off the loop), then sync the slash commands."""
         self._recommender = recommender = await self._open(self.recommender_settings)
         settings = self.settings
-        self.conversation = Conversation(recommender, Sessions(settings.state_max_users, settings.state_ttl_s),
-                                         album_size=settings.album_size, max_results=settings.max_results)
-        self.rebuilds = Rebuilds(recommender, self.recommender_settings.catalog, settings.progress_interval_s)
+        sessions = Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits())
+        self.conversation = Conversation(recommender, sessions, album_size=settings.album_size,
+                                         max_results=settings.max_results)
+        self.rebuilds = Rebuilds(recommender, self.recommender_settings.catalog, settings.progress_interval_s,
+                                 commands_per_minute=settings.admin_commands_per_minute)
         guild = discord.Object(self.settings.guild_id) if self.settings.guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)

@@ -71,9 +71,9 @@ async def guarded(send: Send, work: Awaitable[Page | Reply | None], what: str) -
 
 
 async def search(conversation: Conversation, user_id: int, attachments: Sequence[discord.Attachment]
-                 ) -> Page | Reply:
+                 ) -> Page | Reply | None:
     image = pick_image(attachments)
-    return await conversation.photo(user_id, await image.read())
+    return await conversation.photo(user_id, image.read)  # read only once it is this photo's turn
 
 
 def is_admin(user: discord.abc.User, admin_ids: frozenset[int], admin_role: str | None) -> bool:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from ..setting_types import LogLevel, UserIds
+from ..setting_types import LimitSettings, LogLevel, UserIds
 
 
-class DiscordSettings(BaseSettings):
+class DiscordSettings(LimitSettings):
     """Everything the Discord front door needs besides the engine's ``FASHIONBOT_*`` settings."""
 
     model_config = SettingsConfigDict(env_prefix="DISCORD_", env_file=".env", extra="ignore")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
 from collections.abc import Awaitable, Callable
 from typing import NoReturn
@@ -22,6 +23,7 @@ from telegram.ext import (
 
 from chat import Conversation, Rebuilds, Sessions
 from recommender import CatalogRecommender, Recommender, RecommenderSettings
+from recommender.logs import mask_value
 
 from . import handlers
 from .context import CONTEXT_TYPES, Assistant, assistant_of
@@ -50,9 +52,11 @@ def build_application(settings: BotSettings, recommender_settings: RecommenderSe
     async def post_init(application: Application) -> None:
         recommender = await open_recommender(recommender_settings)
         application.bot_data.assistant = Assistant(
-            conversation=Conversation(recommender, Sessions(settings.state_max_users, settings.state_ttl_s),
-                                      album_size=settings.album_size, max_results=settings.max_results),
-            rebuilds=Rebuilds(recommender, recommender_settings.catalog, settings.progress_interval_s),
+            conversation=Conversation(
+                recommender, Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits()),
+                album_size=settings.album_size, max_results=settings.max_results),
+            rebuilds=Rebuilds(recommender, recommender_settings.catalog, settings.progress_interval_s,
+                              commands_per_minute=settings.admin_commands_per_minute),
             file_ids=FileIds(FILE_ID_CACHE_SIZE),
             admin_ids=settings.admin_ids,
         )
@@ -100,13 +104,20 @@ def run(application: Application, settings: BotSettings) -> None:
     for stop_signal in STOP_SIGNALS:
         loop.add_signal_handler(stop_signal, _stop, application)
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        application.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
-                                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-                                webhook_url=settings.webhook_url, secret_token=secret,
-                                allowed_updates=ALLOWED_UPDATES, stop_signals=None)
+        application.run_webhook(**webhook_options(settings), allowed_updates=ALLOWED_UPDATES, stop_signals=None)
     else:
         application.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=None)
+
+
+def webhook_options(settings: BotSettings) -> dict:
+    """``run_webhook``'s address and secret. Webhooks are always signed: without TELEGRAM_WEBHOOK_SECRET a
+    strong random one is made for this run and given to ``setWebhook``, so Telegram sends it with every
+    update and PTB answers anything without it 403, unprocessed. Either way it is masked in the log."""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
+    mask_value(secret)
+    return {"listen": settings.webhook_listen, "port": settings.webhook_port,
+            "url_path": urlsplit(settings.webhook_url or "").path.lstrip("/"), "webhook_url": settings.webhook_url,
+            "secret_token": secret}
 
 
 def _stop(application: Application) -> None:

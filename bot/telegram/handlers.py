@@ -3,6 +3,8 @@ outcome. No logic of their own; refusals (``UserError``) and failures go to :mod
 
 from __future__ import annotations
 
+import functools
+
 from telegram import Update
 
 from chat.replies import HELP
@@ -19,8 +21,8 @@ async def on_image(update: Update, context: Context) -> None:
     image = incoming.image_file(update.effective_message)  # refused before anything is downloaded
     chat = context.chat(update)
     await chat.uploading()
-    photo = await incoming.download(context.bot, image)
-    await chat.show(await context.assistant.conversation.photo(update.effective_user.id, photo))
+    download = functools.partial(incoming.download, context.bot, image)  # only once it is this photo's turn
+    await chat.show(await context.assistant.conversation.photo(update.effective_user.id, download))
 
 
 async def on_more(update: Update, context: Context) -> None:

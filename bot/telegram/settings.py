@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from recommender.logs import TOKEN_PATTERN
 
-from ..setting_types import LogLevel, UserIds
+from ..setting_types import LimitSettings, LogLevel, UserIds
 
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
-class BotSettings(BaseSettings):
+class BotSettings(LimitSettings):
     """Everything the Telegram front door needs besides the recommender's ``FASHIONBOT_*`` settings."""
 
     model_config = SettingsConfigDict(env_prefix="TELEGRAM_", env_file=".env", extra="ignore")

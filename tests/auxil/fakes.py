@@ -154,3 +154,13 @@ def labelled(pid: str, article_type: str, colour: str = "Red", gender: str = "Me
     return Product(id=pid, title=f"item {pid}", link=f"https://shop.example/{pid}", image_link=f"/x/{pid}.jpg",
                    color=colour, gender=gender, product_type=f"Apparel > Topwear > {article_type}",
                    extra={"article_type": article_type})
+
+
+class ManualClock:
+    """A clock that moves only when a test moves it: ``clock.now += 30``."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

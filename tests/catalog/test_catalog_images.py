@@ -14,7 +14,8 @@ from catalog_helpers import JPEG, PNG, ImageServer
 from catalog import ImageFetcher, ImageFetchError, Product, fetch_all
 from catalog.images import _retry_after, looks_like_image
 
-FAST = {"backoff_s": 0.01, "timeout_s": 2.0, "max_bytes": 4096}
+# The test server is on 127.0.0.1, which the fetcher refuses unless told it serves an intranet catalog.
+FAST = {"backoff_s": 0.01, "timeout_s": 2.0, "max_bytes": 4096, "allow_private_hosts": True}
 
 
 async def fetch(server: ImageServer, name: str, cache_dir: Path | None = None, **kwargs: object) -> bytes:

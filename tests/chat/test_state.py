@@ -9,14 +9,7 @@ from catalog import Product
 from chat.state import ExpiringLRU, Session, Sessions
 from index import Filters, SearchHit
 from recommender import Query
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.auxil.fakes import ManualClock
 
 
 def test_the_least_recently_used_entry_goes_first_when_full() -> None:
@@ -28,7 +21,7 @@ def test_the_least_recently_used_entry_goes_first_when_full() -> None:
 
 
 def test_entries_expire_after_the_ttl_since_last_use() -> None:
-    clock = Clock()
+    clock = ManualClock()
     cache: ExpiringLRU[str, int] = ExpiringLRU(10, ttl_s=60, clock=clock)
     cache["a"], cache["b"] = 1, 2
     clock.now = 50

@@ -59,3 +59,19 @@ def test_tracebacks_are_masked_as_well_as_messages() -> None:
     SecretMaskFilter().filter(record)
     text = logging.Formatter().format(record)
     assert "The token `<token>` was rejected" in text and SECRET not in text
+
+
+def test_discord_tokens_and_registered_secrets_are_masked_in_messages_and_tracebacks() -> None:
+    from recommender.logs import mask_value
+
+    discord_token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
+    mask_value("webhook-secret-0123456789")
+    try:
+        raise RuntimeError(f"login failed for {discord_token} (hook webhook-secret-0123456789)")
+    except RuntimeError as error:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "token %s", (discord_token,),
+                                   (type(error), error, None))
+    SecretMaskFilter().filter(record)
+    text = logging.Formatter().format(record)
+    assert discord_token not in text and "webhook-secret-0123456789" not in text
+    assert text.count("<token>") == 2 and "<secret>" in text

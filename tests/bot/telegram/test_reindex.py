@@ -72,7 +72,10 @@ async def test_anyone_else_is_refused_politely_and_it_is_logged(
     api.send_text(ANN, "/reindex")
     [refusal] = await api.wait_for("sendMessage", chat_id=ANN.id)
     assert refusal.params["text"] == "Sorry, only the bot's admins can rebuild the catalog."
-    assert any(f"user {ANN.id}" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+    [audited] = [r for r in caplog.records if r.name == "chat.audit"]
+    assert audited.levelno == logging.WARNING
+    assert f"user={ANN.id} action='/reindex'" in audited.getMessage()
+    assert "outcome=refused: not an admin" in audited.getMessage()
     assert not recommender.reindexing
 
 

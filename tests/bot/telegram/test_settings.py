@@ -57,3 +57,22 @@ def test_bad_settings_are_named_without_their_values(monkeypatch: pytest.MonkeyP
     text = describe_errors(caught.value, "TELEGRAM_")
     assert text.startswith(message)
     assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in text and "has spaces" not in text
+
+
+def test_an_env_file_readable_by_others_gets_a_warning(tmp_path, caplog) -> None:
+    import logging
+
+    from bot.startup import warn_if_readable_by_others
+
+    env = tmp_path / ".env"
+    env.write_text("TELEGRAM_BOT_TOKEN=123456789:" + "A" * 35 + "\n")
+    log = logging.getLogger("test.startup")
+    env.chmod(0o644)
+    with caplog.at_level(logging.WARNING, logger="test.startup"):
+        warn_if_readable_by_others(env, log)
+        env.chmod(0o600)
+        warn_if_readable_by_others(env, log)
+        warn_if_readable_by_others(tmp_path / "missing.env", log)
+    [warning] = caplog.records
+    assert "readable by other users (mode 644)" in warning.getMessage() and "chmod 600" in warning.getMessage()
+    assert "AAAA" not in warning.getMessage()

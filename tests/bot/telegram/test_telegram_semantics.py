@@ -16,7 +16,7 @@ from tests.auxil.application import running
 from tests.auxil.bot_api_emulator import BotApiEmulator, TgUser
 from tests.auxil.fakes import FakeRecommender, jpeg
 
-from .conftest import ANN, contains
+from .conftest import ANN, BOB, contains
 
 
 @pytest.mark.usefixtures("bot_app")
@@ -91,3 +91,18 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+async def test_a_burst_of_photos_gets_one_album_and_one_note_and_never_delays_another_user(
+        api: BotApiEmulator, bot_app: Application, recommender: FakeRecommender) -> None:
+    recommender.photo_delay_s = 0.3
+    for colour in ("red", "blue", "green", "white", "black", "yellow", "red", "blue", "green", "white"):
+        api.send_photo(ANN, jpeg(colour))  # ten photos forwarded at once
+    api.send_photo(BOB, jpeg("blue"))
+    [bobs] = await api.wait_for("sendMediaGroup", chat_id=BOB.id, timeout=10)
+    [note] = await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("several photos at once"))
+    await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("Matches 1–6"))
+    await asyncio.sleep(0.5)
+    [anns] = api.calls_to("sendMediaGroup", chat_id=ANN.id)  # one album, not ten
+    assert len(api.calls_to("sendMessage", chat_id=ANN.id)) == 2  # the note and the album's links
+    assert bobs.at < anns.at and recommender.photos <= 3
