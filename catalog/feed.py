@@ -11,11 +11,20 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from urllib.request import url2pathname
 
 from catalog.errors import FeedError
-from catalog.feed_formats import MULTI, REQUIRED, RawRow, decode_text, read_delimited, read_xml, sniff_is_xml
+from catalog.feed_formats import (
+    MULTI,
+    REQUIRED,
+    RawRow,
+    decode_text,
+    read_delimited,
+    read_xml,
+    sniff_is_xml,
+    split_links,
+)
 from catalog.product import Product
 
 log = logging.getLogger(__name__)
@@ -35,6 +44,11 @@ _KNOWN = frozenset((*REQUIRED, *OPTIONAL))
 # Two letters at least, so a Windows drive ("C:\shoes.jpg") reads as a path, not a scheme.
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
 _WHITESPACE = re.compile(r"\s")
+_WEB_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)(.*)$", re.DOTALL)
+# What stays as written in a URL's path, query and fragment: RFC 3986's reserved characters and "%"
+# (quote keeps letters, digits and "_.-~"); spaces, controls, non-ASCII and `"<>\^{|}` get percent-encoded.
+_URL_SAFE = "!#$&'()*+,/:;=?@[]%"
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +65,16 @@ class SkippedRow:
 
 @dataclass(frozen=True, slots=True)
 class FeedReport:
-    """What one feed yielded; ``source_hash`` is the sha256 of the file's bytes (hex)."""
+    """What one feed yielded; ``source_hash`` is the sha256 of the file's bytes (hex).
+
+    ``columns``: the Merchant attribute names the feed uses (normalised, in first-seen order: a CSV/TSV
+    header's cells, the names of XML items' fields), whether or not any row fills them.
+    """
 
     products: list[Product]
     skipped: list[SkippedRow]
     source_hash: str
+    columns: tuple[str, ...] = ()
 
     def summary(self) -> str:
         """One line for logs and /reindex replies: '812 products, 3 skipped: 2 missing image_link, 1 …'."""
@@ -85,7 +104,8 @@ def read_feed(path: Path) -> FeedReport:
             skipped.append(outcome)
         else:
             products.append(outcome)
-    report = FeedReport(products, skipped, hashlib.sha256(data).hexdigest())
+    columns = tuple(dict.fromkeys(name for row in rows for name, _ in row.pairs))
+    report = FeedReport(products, skipped, hashlib.sha256(data).hexdigest(), columns)
     log.info("feed %s: %s", path, report.summary())
     return report
 
@@ -100,7 +120,7 @@ def _to_product(row: RawRow, base_dir: Path, first_line: dict[str, int]) -> Prod
         if not value:
             continue
         if name == MULTI:
-            additional.append(value)
+            additional.extend(split_links(value))
         elif name in _KNOWN:
             values.setdefault(name, value)  # a repeated column: the first filled one wins
         else:
@@ -113,9 +133,10 @@ def _to_product(row: RawRow, base_dir: Path, first_line: dict[str, int]) -> Prod
     product_id = values["id"]
     if product_id in first_line:
         return SkippedRow(row.line, product_id, f"duplicate id: first on line {first_line[product_id]}")
-    problem = _url_problem(values["link"])
-    if problem:
-        return SkippedRow(row.line, product_id, f"invalid link: {problem}")
+    try:
+        values["link"] = web_url(values["link"])
+    except ValueError as exc:
+        return SkippedRow(row.line, product_id, f"invalid link: {exc}")
     try:
         values["image_link"] = _resolve_image(values["image_link"], base_dir)
     except ValueError as exc:
@@ -148,11 +169,10 @@ def _resolve_image(value: str, base_dir: Path) -> str:
         except ValueError:  # "file://[::1/a.jpg": urlsplit refuses the host part
             raise ValueError(f"invalid image_link: {_shown(value)} is not a file URL") from None
     elif scheme:
-        problem = _url_problem(value)
-        if problem:
-            raise ValueError(f"invalid image_link: {problem}")
-        # Product.image_is_remote (and so the fetcher) looks for a lower-case "http(s)://".
-        return scheme.group(1).lower() + value[scheme.end(1) :]
+        try:
+            return web_url(value)
+        except ValueError as exc:
+            raise ValueError(f"invalid image_link: {exc}") from None
     else:
         path = Path(value)
     try:
@@ -169,17 +189,38 @@ def _shown(value: str) -> str:
     return repr(value if len(value) <= 80 else value[:77] + "...")
 
 
-def _url_problem(value: str) -> str | None:
+def web_url(value: str) -> str:
+    """An http(s) URL as Merchant Center takes it, percent-encoded where needed; ValueError(reason) if none.
+
+    Spaces, controls and non-ASCII characters in the path, query and fragment are percent-encoded (what
+    is already escaped, and RFC 3986's reserved characters, stay as written); an IDN host becomes
+    punycode; the scheme is lower-cased (Product.image_is_remote, and so the fetcher, looks for
+    "http(s)://"). A URL that needs none of that comes back unchanged.
+    """
     shown = _shown(value)
-    if _WHITESPACE.search(value):
-        return f"{shown} contains whitespace"
+    match = _WEB_URL.match(value)
+    if not match or match.group(1).lower() not in {"http", "https"}:
+        raise ValueError(f"{shown} is not an http(s) URL")
+    scheme, authority, rest = match.groups()
+    if _WHITESPACE.search(authority) or not authority.isprintable():
+        raise ValueError(f"{shown} has whitespace or control characters in its host")
+    if not authority.isascii():
+        userinfo, at, hostport = authority.rpartition("@")
+        host, colon, port = hostport.rpartition(":") if not hostport.endswith("]") else ("", "", "")
+        if not colon or not port.isdigit():
+            host, colon, port = hostport, "", ""
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"{shown} has an invalid host name") from None
+        authority = quote(userinfo, safe=_URL_SAFE) + at + host + colon + port
     try:
-        parts = urlsplit(value)
+        hostname = urlsplit(f"{scheme}://{authority}/").hostname
     except ValueError:
-        return f"{shown} is not a URL"
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
-        return f"{shown} is not an http(s) URL"
-    return None
+        raise ValueError(f"{shown} is not a URL") from None
+    if not hostname:
+        raise ValueError(f"{shown} is not an http(s) URL")
+    return f"{scheme.lower()}://{authority}{quote(_LONE_PERCENT.sub('%25', rest), safe=_URL_SAFE)}"
 
 
 def write_feed_csv(products: Iterable[Product], path: Path) -> int:
@@ -201,7 +242,7 @@ def write_feed_csv(products: Iterable[Product], path: Path) -> int:
             writer.writerow([*COLUMNS, *extra_names])
             for product in products:
                 links = [_relative(link, base_dir) for link in product.additional_image_links]
-                if any("," in link for link in links):
+                if split_links(",".join(links)) != links:
                     log.warning(
                         "product %r: an additional image link holds a comma; it will not round-trip",
                         product.id,

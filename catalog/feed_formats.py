@@ -101,11 +101,34 @@ def _delimited_row(line: int, header: list[str], fields: list[str]) -> RawRow:
     for name, value in zip(header, fields, strict=False):  # short rows: trailing cells are empty
         if not name:
             continue
-        if name == MULTI:
-            pairs.extend((MULTI, part) for part in value.split(","))
-        else:
-            pairs.append((name, value))
+        pairs.append((name, value))  # additional_image_link cells are split by the reader (split_links)
     return RawRow(line, pairs, problem)
+
+
+_LINK_START = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")
+
+
+def split_links(cell: str) -> list[str]:
+    """A comma-separated additional_image_link cell → its links, blanks dropped.
+
+    Merchant Center separates the links with commas, yet a URL may hold one ("…/a,b.jpg"): after an
+    http(s) URL, only a comma followed by whitespace or by the next link's scheme ("…jpg,https://…")
+    starts a new link. Between local paths every comma separates, as before.
+    """
+    parts: list[str] = []
+    for piece in cell.split(","):
+        glued = (
+            parts
+            and piece
+            and not piece[0].isspace()
+            and not _LINK_START.match(piece)
+            and parts[-1].lstrip()[:8].lower().startswith(("http://", "https://"))
+        )
+        if glued:
+            parts[-1] += "," + piece
+        else:
+            parts.append(piece)
+    return [part.strip() for part in parts if part.strip()]
 
 
 def _require_columns(header: list[str], path: Path) -> None:
@@ -136,21 +159,36 @@ def _choose_delimiter(text: str, path: Path) -> str:
 def read_xml(data: bytes, path: Path) -> list[RawRow]:
     """RSS 2.0 <item>s (or Atom <entry>s), numbered by the line of their start tag."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _XmlItems(path, 0).parse(data)
-    # Blank lines before "<?xml" are an expat error, yet generated feeds often start that way: drop
-    # them (and a UTF-8 BOM, which implies the encoding anyway) but keep counting lines from the file's top.
-    body = data.removeprefix(codecs.BOM_UTF8)
-    start = len(body) - len(body.lstrip(b" \t\r\n"))
-    return _XmlItems(path, body[:start].count(b"\n")).parse(body[start:])
+        body, offset = data, 0
+    else:
+        # Blank lines before "<?xml" are an expat error, yet generated feeds often start that way: drop them
+        # (and a UTF-8 BOM, which implies the encoding anyway) but keep counting lines from the file's top.
+        body = data.removeprefix(codecs.BOM_UTF8)
+        start = len(body) - len(body.lstrip(b" \t\r\n"))
+        body, offset = body[start:], body[:start].count(b"\n")
+    try:
+        return _XmlItems(path, offset).parse(body)
+    except _UnboundPrefix:
+        # "<g:id>" without xmlns:g declared: not namespace-well-formed, but every other part of the feed
+        # is fine and Merchant Center reads it. Read the names as written, "g:" marking Google's.
+        return _XmlItems(path, offset, namespaces=False).parse(body)
+
+
+class _UnboundPrefix(Exception):
+    pass
+
+
+_UNBOUND_PREFIX = expat.errors.codes[expat.errors.XML_ERROR_UNBOUND_PREFIX]
 
 
 class _XmlItems:
     """Expat callbacks turning each item's direct children into pairs; entity declarations are refused."""
 
-    def __init__(self, path: Path, line_offset: int) -> None:
+    def __init__(self, path: Path, line_offset: int, *, namespaces: bool = True) -> None:
         self.path = path
         self.line_offset = line_offset
-        self.parser = parser = expat.ParserCreate(namespace_separator=" ")
+        self.namespaces = namespaces
+        self.parser = parser = expat.ParserCreate(namespace_separator=" " if namespaces else None)
         parser.buffer_text = True
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
@@ -175,11 +213,14 @@ class _XmlItems:
         try:
             self.parser.Parse(data, True)
         except expat.ExpatError as exc:
+            if exc.code == _UNBOUND_PREFIX and self.namespaces:
+                raise _UnboundPrefix from None
             where = f"line {exc.lineno + self.line_offset}, column {exc.offset + 1}"
             raise FeedError(
                 f"{self.path}: not well-formed XML ({expat.ErrorString(exc.code)} at {where})"
             ) from None
-        if self.root not in {"rss", "feed"}:
+        # A bare <channel> (the <rss> wrapper left off) is how some generators write RSS; Merchant reads it.
+        if self.root not in {"rss", "feed", "channel"}:
             raise FeedError(f"{self.path}: XML root is <{self.root}>, expected RSS 2.0 <rss> or Atom <feed>")
         return self.rows
 
@@ -189,7 +230,12 @@ class _XmlItems:
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         self._depth += 1
-        namespace, _, local = name.rpartition(" ")
+        if self.namespaces:
+            namespace, _, local = name.rpartition(" ")
+            google = namespace == GOOGLE_NS
+        else:
+            prefix, _, local = name.rpartition(":")
+            google = prefix.lower() == "g"
         if self.root is None:
             self.root = local
         if self._item_depth is None:
@@ -201,7 +247,7 @@ class _XmlItems:
         if level == 1:
             # Atom gives the product page as <link href="…"/>; rel="self" and friends are not it.
             href = attrs.get("href", "") if attrs.get("rel", "alternate") == "alternate" else ""
-            self._field = (normalise_name(local), namespace == GOOGLE_NS, href)
+            self._field = (normalise_name(local), google, href)
             self._text_parts, self._children = [], []
         elif level == 2:
             self._child_parts = []

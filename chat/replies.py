@@ -189,8 +189,8 @@ def progress_text(feed_name: str, progress: BuildProgress | None) -> str:
     if progress is None or not progress.total:
         return f"{head}\nstarting"
     percent = 100 * progress.done // progress.total
-    return (f"{head}\n{percent}% ({progress.done}/{progress.total} products), "
-            f"{progress.items_per_s:.1f} products/s")
+    return (f"{head}\n{percent}% ({progress.done}/{progress.total} images), "
+            f"{progress.items_per_s:.1f} images/s")
 
 
 def reindex_done_text(feed_name: str, report: BuildReport) -> str:

@@ -266,7 +266,8 @@ def bot_peak_rss_mb(engine_config, index_dir: Path, photo: Path) -> float:
 
 
 def faiss_bench(dim: int, n_items: int, n_queries: int, types: tuple[str, ...], train_per_list: int = 256) -> dict:
-    """Flat vs HNSW vs IVF-PQ on synthetic embeddings: build s, size, ms per single query, recall@10."""
+    """Flat vs HNSW vs IVF-PQ (with its SQ8 refine) on synthetic embeddings: build s, size, ms per single
+    query, recall@10."""
     import faiss
 
     from index.build import build_vectors_index
@@ -307,9 +308,11 @@ def _index_bytes(index, n_items: int, dim: int) -> int:
     if hasattr(index, "hnsw"):
         links = faiss.vector_to_array(index.hnsw.offsets)[-1]
         return n_items * dim * 4 + int(links) * 4 + n_items * 8
+    refine = faiss.downcast_index(index)
+    refine_bytes = n_items * refine.refine_index.sa_code_size() if isinstance(refine, faiss.IndexRefine) else 0
     ivf = faiss.try_extract_index_ivf(index)
     if ivf is not None:
-        return n_items * (ivf.code_size + 8) + ivf.nlist * dim * 4
+        return n_items * (ivf.code_size + 8) + ivf.nlist * dim * 4 + refine_bytes
     return n_items * dim * 4
 
 
@@ -326,10 +329,14 @@ def _search_figures(index, queries: np.ndarray, exact: np.ndarray, single: int) 
 
 
 def _sweep(index, queries: np.ndarray, exact: np.ndarray) -> list[dict]:
-    """Recall and speed at other search-time settings (efSearch / nprobe), to choose the served ones."""
+    """Recall and speed at other search-time settings (efSearch / nprobe / refine k_factor), to choose the
+    served ones."""
     import faiss
 
     ivf = faiss.try_extract_index_ivf(index)
+    refine = faiss.downcast_index(index)
+    if ivf is not None and isinstance(refine, faiss.IndexRefine):
+        return _refine_sweep(ivf, refine, queries, exact)
     if hasattr(index, "hnsw"):
         name, values, setter = "efSearch", (16, 32, 64, 128, 256), lambda v: setattr(index.hnsw, "efSearch", v)
         original = index.hnsw.efSearch
@@ -347,6 +354,23 @@ def _sweep(index, queries: np.ndarray, exact: np.ndarray) -> list[dict]:
         rows.append({name: value, "recall_at_10": round(recall_at_k(found, exact), 4),
                      "ms_per_query_batched": round(batched_ms, 3)})
     setter(original)
+    return rows
+
+
+def _refine_sweep(ivf, refine, queries: np.ndarray, exact: np.ndarray) -> list[dict]:
+    """nprobe at the served k_factor, then k_factor at the served nprobe (IVF-PQ + refine)."""
+    served = ivf.nprobe, refine.k_factor
+    settings = [(nprobe, served[1]) for nprobe in (8, 16, 32, 64, 128)]
+    settings += [(served[0], k_factor) for k_factor in (1, 5, 10, 20, 40) if k_factor != served[1]]
+    rows = []
+    for nprobe, k_factor in settings:
+        ivf.nprobe, refine.k_factor = nprobe, k_factor
+        started = time.perf_counter()
+        _, found = refine.search(queries, 10)
+        batched_ms = (time.perf_counter() - started) * 1000 / len(queries)
+        rows.append({"nprobe": nprobe, "k_factor": k_factor, "recall_at_10": round(recall_at_k(found, exact), 4),
+                     "ms_per_query_batched": round(batched_ms, 3)})
+    ivf.nprobe, refine.k_factor = served
     return rows
 
 

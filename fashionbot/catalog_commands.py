@@ -21,7 +21,16 @@ log = logging.getLogger(__name__)
 
 
 def build(settings: RecommenderSettings, catalog: Path, out: Path, index_type: str = "auto",
-          engine: Engine | None = None) -> int:
+          engine: Engine | None = None, ray_address: str | None = None) -> int:
+    """``ray_address``: build on Ray Data ("local" or a cluster address; the ``ray`` extra) instead of here."""
+    run, extra = build_index, {}
+    if ray_address:
+        try:
+            from recommender.ray_indexing import build_index_ray
+        except ImportError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        run, extra = build_index_ray, {"address": ray_address}
     engine = engine or Engine.load(settings.engine_config())
     with tqdm(desc="indexing", unit="img", dynamic_ncols=True) as bar:
         def show(update: BuildProgress) -> None:
@@ -29,9 +38,10 @@ def build(settings: RecommenderSettings, catalog: Path, out: Path, index_type: s
             bar.update(update.done - bar.n)
 
         try:
-            report = build_index(catalog, out, engine, index_type=index_type, cache_dir=settings.cache_dir,
-                                 progress=show, allow_private_hosts=settings.allow_private_image_hosts)
-        except (FeedError, ValueError, CatalogIndexError) as error:
+            report = run(catalog, out, engine, index_type=index_type, cache_dir=settings.cache_dir,
+                         progress=show, allow_private_hosts=settings.allow_private_image_hosts,
+                         max_views=settings.max_images_per_product, **extra)
+        except (FeedError, ValueError, CatalogIndexError, ConnectionError) as error:
             bar.close()
             print(f"error: {error}", file=sys.stderr)
             return 1

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from recommender.settings import RecommenderSettings
+if TYPE_CHECKING:
+    from recommender.settings import RecommenderSettings
 
 app = typer.Typer(help="fashionbot: photos of clothing in, similar catalog products out.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 index_app = typer.Typer(help="Build and inspect catalog indexes.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+catalog_app = typer.Typer(help="Check product feeds (nothing is downloaded).", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
 
 Backbone = Annotated[str | None, typer.Option(help="auto, or a timm model name [env FASHIONBOT_BACKBONE]")]
 Device = Annotated[str | None, typer.Option(help="auto, cpu or cuda [env FASHIONBOT_DEVICE]")]
@@ -27,6 +30,8 @@ def configure(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="deb
 
 
 def _settings(**overrides) -> RecommenderSettings:
+    from recommender.settings import RecommenderSettings  # here, not at the top: `catalog check` needs no torch
+
     return RecommenderSettings(**{key: value for key, value in overrides.items() if value is not None})
 
 
@@ -38,12 +43,16 @@ def index_build(
     device: Device = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help="images per forward pass")] = None,
     index_type: Annotated[str, typer.Option(help="auto, flat, hnsw or ivfpq")] = "auto",
+    ray: Annotated[str | None, typer.Option(
+        "--ray", metavar="ADDRESS|local",
+        help="fetch, decode and embed on Ray Data: 'local' starts Ray on this machine, an address joins a "
+             "cluster (GPU actors where it has GPUs); needs the ray extra")] = None,
 ) -> None:
     """Index every product of a feed (bad rows and images are skipped and reported)."""
     from .catalog_commands import build
 
     raise typer.Exit(build(_settings(backbone=backbone, device=device, batch_size=batch_size),
-                           catalog, out, index_type))
+                           catalog, out, index_type, ray_address=ray))
 
 
 @index_app.command("info")
@@ -52,6 +61,17 @@ def index_info(directory: Annotated[Path, typer.Argument(help="index directory")
     from .catalog_commands import info
 
     raise typer.Exit(info(directory))
+
+
+@catalog_app.command("check")
+def catalog_check(
+    feed: Annotated[Path, typer.Argument(help="product feed: Merchant Center CSV/TSV or RSS XML")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Parse a feed and report what `index build` would index: counts, coverage, warnings, skipped rows."""
+    from .feed_commands import check
+
+    raise typer.Exit(check(feed, as_json))
 
 
 @app.command()

@@ -38,18 +38,22 @@ class IndexWriter:
         self.index_type = index_type
         self.directory = new_build_dir(self.root)
         self._chunks: list[np.ndarray] = []
-        self._product_ids: set[str] = set()
+        self._product_ids: set[tuple[str, int]] = set()  # (product id, view)
         self.count = 0
 
-    def add(self, vectors: np.ndarray, products: Sequence[Product]) -> None:
+    def add(self, vectors: np.ndarray, products: Sequence[Product], views: Sequence[int] | None = None) -> None:
+        """One vector per row; ``views`` says which image of its product each row embeds (0, the main one,
+        by default), so a product may come back once per image it has."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[1] != self.dim or len(vectors) != len(products):
             raise ValueError(f"expected ({len(products)}, {self.dim}) vectors, got {vectors.shape}")
-        duplicates = [p.id for p in products if p.id in self._product_ids]
-        if duplicates or len({p.id for p in products}) != len(products):
-            raise ValueError(f"duplicate product ids in one index: {duplicates[:5]}")
-        write_records(self.directory / PRODUCTS, products, first_id=self.count)
-        self._product_ids.update(p.id for p in products)
+        views = list(views) if views is not None else [0] * len(products)
+        keys = [(p.id, view) for p, view in zip(products, views, strict=True)]
+        duplicates = [key for key in keys if key in self._product_ids]
+        if duplicates or len(set(keys)) != len(keys):
+            raise ValueError(f"duplicate product ids in one index: {[key[0] for key in duplicates[:5]]}")
+        write_records(self.directory / PRODUCTS, products, first_id=self.count, views=views)
+        self._product_ids.update(keys)
         self._chunks.append(vectors)
         self.count += len(products)
 

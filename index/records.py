@@ -14,13 +14,17 @@ import numpy as np
 
 from catalog.product import Product
 
+# One row per vector: a product with several images (its views: 0 is image_link, 1… its additional images)
+# has one row per embedded image, each with the whole record, so filters and lookups stay one table.
 _SCHEMA = """
 CREATE TABLE products (
     faiss_id INTEGER PRIMARY KEY,
-    product_id TEXT NOT NULL UNIQUE,
+    product_id TEXT NOT NULL,
     gender TEXT, color TEXT, product_type TEXT, usage TEXT,
-    record TEXT NOT NULL
+    record TEXT NOT NULL,
+    view INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX products_product_id ON products(product_id, view);
 CREATE INDEX products_gender ON products(gender);
 CREATE INDEX products_usage ON products(usage);
 """
@@ -79,19 +83,23 @@ def _usage(product: Product) -> str | None:
     return usage.strip().lower() if usage else None
 
 
-def write_records(path: Path, products: Iterable[Product], first_id: int = 0) -> int:
-    """Append products with consecutive FAISS ids from ``first_id``; returns how many were written."""
+def write_records(path: Path, products: Iterable[Product], first_id: int = 0,
+                  views: Iterable[int] | None = None) -> int:
+    """Append products with consecutive FAISS ids from ``first_id``, each row the ``views`` entry's image of
+    its product (default: every row its main image); returns how many were written."""
     connection = sqlite3.connect(path)
     try:
         if first_id == 0:
             connection.executescript(_SCHEMA)
+        products = list(products)
         rows = [
             (first_id + offset, p.id, normalise_gender(p.gender), (p.color or "").lower() or None,
-             (p.product_type or "").lower() or None, _usage(p), json.dumps(p.to_dict(), ensure_ascii=False))
-            for offset, p in enumerate(products)
+             (p.product_type or "").lower() or None, _usage(p), json.dumps(p.to_dict(), ensure_ascii=False),
+             view)
+            for offset, (p, view) in enumerate(zip(products, views or [0] * len(products), strict=True))
         ]
         with connection:
-            connection.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            connection.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
     finally:
         connection.close()
@@ -105,6 +113,9 @@ class ProductRecords:
         self._lock = threading.Lock()
         # A build never changes, so each filter's matches are looked up once, not on every page of every query.
         self.matching_ids = functools.lru_cache(maxsize=256)(self._matching_ids)
+        # Builds from before several images per product have no view column: one row, one product.
+        self._has_views = any(column[1] == "view" for column in self._query("PRAGMA table_info(products)", []))
+        self.product_count, self.max_views = self._counts()
 
     def get_many(self, faiss_ids: Sequence[int]) -> dict[int, Product]:
         if not faiss_ids:
@@ -115,8 +126,17 @@ class ProductRecords:
         return {faiss_id: Product.from_dict(json.loads(record)) for faiss_id, record in rows}
 
     def faiss_id_of(self, product_id: str) -> int | None:
-        rows = self._query("SELECT faiss_id FROM products WHERE product_id = ?", [product_id])
+        """The row of the product's main image."""
+        order = "view, faiss_id" if self._has_views else "faiss_id"
+        rows = self._query(f"SELECT faiss_id FROM products WHERE product_id = ? ORDER BY {order} LIMIT 1",
+                           [product_id])
         return rows[0][0] if rows else None
+
+    def _counts(self) -> tuple[int, int]:
+        """How many products, and the most rows (images) any one of them has."""
+        [(products, most)] = self._query(
+            "SELECT COUNT(*), COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM products GROUP BY product_id)", [])
+        return products, most
 
     def _matching_ids(self, filters: Filters) -> np.ndarray:
         """FAISS ids of the products that pass the filters, ascending (read-only: it is shared by callers)."""

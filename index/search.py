@@ -11,7 +11,7 @@ import numpy as np
 
 from catalog.product import Product
 
-from .choose import hnsw_ef_search
+from .choose import hnsw_ef_search, ivf_nprobe, refine_k_factor
 from .errors import FingerprintMismatchError
 from .records import Filters, ProductRecords
 from .store import PRODUCTS, VECTORS, Manifest, resolve_build
@@ -26,20 +26,33 @@ class SearchHit:
     rank: int
 
 
-# Search-time knobs (recall@10 against speed at 1 M items are in BENCHMARKS.md).
-IVF_NPROBE = 32
 # Up to this many matching items a filtered query is scored exactly (20 k × 1280-d ≈ 100 MB touched, ~20 ms).
 EXACT_FILTERED_MAX = 20_000
 
 
 def tune_for_search(vectors: faiss.Index) -> faiss.Index:
-    """Set the search-time parameters the served index uses; returns the same index."""
+    """Set the search-time parameters the served index uses (from its size); returns the same index."""
     if hasattr(vectors, "hnsw"):
         vectors.hnsw.efSearch = hnsw_ef_search(vectors.ntotal)
     ivf = faiss.try_extract_index_ivf(vectors)
     if ivf is not None:
-        ivf.nprobe = IVF_NPROBE
+        ivf.nprobe = ivf_nprobe(vectors.ntotal)
+    refine = faiss.downcast_index(vectors)
+    if isinstance(refine, faiss.IndexRefine):  # IVF-PQ candidates re-ranked by the SQ8 (or flat) vectors
+        refine.k_factor = refine_k_factor(vectors.ntotal)
     return vectors
+
+
+def restricted_to(vectors: faiss.Index, selector: faiss.IDSelector) -> faiss.SearchParameters:
+    """Search parameters that keep ``selector``'s ids only and the served knobs (a refine index accepts only
+    its own parameter type, whose nprobe and k_factor must then be given again)."""
+    refine = faiss.downcast_index(vectors)
+    if not isinstance(refine, faiss.IndexRefine):
+        return faiss.SearchParameters(sel=selector)
+    ivf = faiss.try_extract_index_ivf(vectors)
+    base = (faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe) if ivf is not None
+            else faiss.SearchParameters(sel=selector))
+    return faiss.IndexRefineSearchParameters(k_factor=refine.k_factor, base_index_params=base)
 
 
 class CatalogIndex:
@@ -71,6 +84,11 @@ class CatalogIndex:
         return cls(directory, manifest, vectors, ProductRecords(directory / PRODUCTS))
 
     def __len__(self) -> int:
+        """Products served (a product with several images has a vector per image)."""
+        return self._records.product_count
+
+    @property
+    def vector_count(self) -> int:
         return self._vectors.ntotal
 
     @property
@@ -79,21 +97,23 @@ class CatalogIndex:
 
     def search(self, vectors: np.ndarray, k: int, offset: int = 0,
                filters: Filters | None = None) -> list[list[SearchHit]]:
-        """Ranked hits ``offset .. offset+k`` for each query row, best first.
+        """Ranked hits ``offset .. offset+k`` for each query row, best first, each product once.
 
-        With filters, only matching items are ranked, and k of them come back whenever k exist.
+        With filters, only matching items are ranked, and k of them come back whenever k exist. A product
+        with several images ranks by the one closest to the query.
         """
         if k < 1 or offset < 0:
             raise ValueError(f"need k >= 1 and offset >= 0, got k={k}, offset={offset}")
         queries = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
         if queries.shape[1] != self.dim:
             raise ValueError(f"query vectors have {queries.shape[1]} dims, the index has {self.dim}")
-        wanted = min(offset + k, len(self))
+        # Enough rows for offset + k distinct products even if each had its most images among them.
+        wanted = min((offset + k) * max(self._records.max_views, 1), self.vector_count)
         if filters:
             scores, ids = self._filtered_search(queries, wanted, filters)
         else:
             scores, ids = self._vectors.search(queries, wanted) if wanted else self._empty(len(queries))
-        return [self._hits(row_scores[offset:], row_ids[offset:], offset)
+        return [self._hits(row_scores, row_ids)[offset:offset + k]
                 for row_scores, row_ids in zip(scores, ids, strict=True)]
 
     def _filtered_search(self, queries: np.ndarray, wanted: int, filters: Filters):
@@ -102,8 +122,8 @@ class CatalogIndex:
         if wanted == 0:
             return self._empty(len(queries))
         if len(allowed) > EXACT_FILTERED_MAX:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-            scores, ids = self._vectors.search(queries, wanted, params=params)
+            selector = faiss.IDSelectorBatch(allowed)  # kept referenced: params hold only a pointer to it
+            scores, ids = self._vectors.search(queries, wanted, params=restricted_to(self._vectors, selector))
             if (ids >= 0).all():
                 return scores, ids
             # A graph walk restricted to a sparse subset can run dry before it finds k matches.
@@ -120,11 +140,18 @@ class CatalogIndex:
     def _empty(rows: int):
         return np.zeros((rows, 0), dtype=np.float32), np.zeros((rows, 0), dtype=np.int64)
 
-    def _hits(self, scores: np.ndarray, ids: np.ndarray, offset: int) -> list[SearchHit]:
+    def _hits(self, scores: np.ndarray, ids: np.ndarray) -> list[SearchHit]:
+        """Hits from rank 0, each product at its best-scoring row only."""
         valid = [(float(s), int(i)) for s, i in zip(scores, ids, strict=True) if i >= 0]
         products = self._records.get_many([i for _, i in valid])
-        return [SearchHit(products[i], score, offset + rank)
-                for rank, (score, i) in enumerate(valid) if i in products]
+        hits: list[SearchHit] = []
+        seen: set[str] = set()
+        for score, i in valid:
+            product = products.get(i)
+            if product is not None and product.id not in seen:
+                seen.add(product.id)
+                hits.append(SearchHit(product, score, len(hits)))
+        return hits
 
     def product(self, product_id: str) -> Product | None:
         faiss_id = self._records.faiss_id_of(product_id)

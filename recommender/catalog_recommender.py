@@ -79,7 +79,8 @@ class CatalogRecommender:
             report = await asyncio.to_thread(
                 build_index, Path(feed_path), self.settings.index, self.engine,
                 cache_dir=self.settings.cache_dir, progress=on_progress,
-                allow_private_hosts=self.settings.allow_private_image_hosts)
+                allow_private_hosts=self.settings.allow_private_image_hosts,
+                max_views=self.settings.max_images_per_product)
             self._index = await asyncio.to_thread(CatalogIndex.open, self.settings.index,
                                                   self.engine.fingerprint)
             log.info("reindex done: %s; now serving %d products", report.summary(), len(self._index))
@@ -112,6 +113,7 @@ def open_or_build_index(engine: Engine, settings: RecommenderSettings,
     log.warning("no index at %s yet: building it from %s (first start; this takes a minute)",
                 settings.index, settings.catalog)
     report = build_index(settings.catalog, settings.index, engine, cache_dir=settings.cache_dir,
-                         allow_private_hosts=settings.allow_private_image_hosts)
+                         allow_private_hosts=settings.allow_private_image_hosts,
+                         max_views=settings.max_images_per_product)
     log.info("first index built: %s", report.summary())
     return CatalogIndex.open(settings.index, engine.fingerprint)

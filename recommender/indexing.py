@@ -14,10 +14,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from catalog import ImageFetcher, ImageResult, Product, read_feed
+from catalog import FeedReport, ImageFetcher, ImageResult, Product, read_feed
 from engine import Engine
 from engine.prefetch import decode_ahead
 from index import IndexWriter, Manifest
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BuildProgress:
-    done: int
+    done: int  # images (a product has one or more)
     total: int
     items_per_s: float
 
@@ -38,11 +38,12 @@ class BuildProgress:
 
 @dataclass
 class BuildReport:
-    indexed: int
+    indexed: int  # products
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (product id or "line N", reason)
     seconds: float = 0.0
     index_dir: Path | None = None
     manifest: Manifest | None = None
+    vectors: int = 0  # one per embedded image
 
     @property
     def items_per_s(self) -> float:
@@ -50,6 +51,8 @@ class BuildReport:
 
     def summary(self) -> str:
         text = f"indexed {self.indexed} products in {self.seconds:.1f} s ({self.items_per_s:.1f}/s)"
+        if self.vectors > self.indexed:
+            text += f" by {self.vectors} images"
         if self.skipped:
             reasons = Counter(_reason_kind(reason) for _, reason in self.skipped)
             text += f", skipped {len(self.skipped)}: " + ", ".join(f"{n} {r}" for r, n in reasons.most_common())
@@ -63,59 +66,101 @@ def _reason_kind(reason: str) -> str:
 ProgressCallback = Callable[[BuildProgress], None]
 
 
+MAX_VIEWS = 5  # images embedded per product: image_link and up to four additional_image_links
+
+
+@dataclass(frozen=True)
+class ProductView:
+    """One image of a product to embed: ``number`` 0 is its image_link, 1… its additional images."""
+
+    product: Product
+    number: int
+    image: Product  # what the fetcher fetches: the product with this view's link as its image_link
+
+
+def product_views(product: Product, max_views: int = MAX_VIEWS) -> list[ProductView]:
+    """The images a product is found by: its main image first, then additional ones, each link once."""
+    links = list(dict.fromkeys([product.image_link, *product.additional_image_links]))[:max(1, max_views)]
+    return [ProductView(product, number, product if number == 0 else replace(product, image_link=link))
+            for number, link in enumerate(links)]
+
+
+def read_views(feed_path: Path, max_views: int = MAX_VIEWS) -> tuple[FeedReport, list[tuple[str, str]],
+                                                                      list[ProductView]]:
+    """A build's input: the feed, its skipped rows as (reference, reason), and every product's views."""
+    feed = read_feed(Path(feed_path))
+    log.info("feed %s: %s", feed_path, feed.summary())
+    skipped = [(f"line {row.line}" + (f" ({row.product_id})" if row.product_id else ""), row.reason)
+               for row in feed.skipped]
+    return feed, skipped, [view for product in feed.products for view in product_views(product, max_views)]
+
+
 def build_index(feed_path: Path, out_dir: Path, engine: Engine, *, index_type: str = "auto",
                 cache_dir: Path | None = None, progress: ProgressCallback | None = None,
                 fetch_concurrency: int = 8, decode_workers: int | None = None,
-                allow_private_hosts: bool = False) -> BuildReport:
-    """Index every product of the feed whose image loads; bad rows and images are skipped with reasons.
+                allow_private_hosts: bool = False, max_views: int = MAX_VIEWS) -> BuildReport:
+    """Index every product of the feed with at least one image that loads (up to ``max_views`` of its images,
+    each its own vector: a product is found by any of them); bad rows and images are skipped with reasons.
 
     The new index is published atomically only after every vector is in; any failure before that
     leaves the index being served as it was. ``decode_workers``: see :func:`engine.prefetch.decode_ahead`.
     ``allow_private_hosts``: let image URLs reach loopback/private addresses (an intranet catalog).
     """
     started = time.perf_counter()
-    feed = read_feed(Path(feed_path))
-    log.info("feed %s: %s", feed_path, feed.summary())
-    skipped = [(f"line {row.line}" + (f" ({row.product_id})" if row.product_id else ""), row.reason)
-               for row in feed.skipped]
-    total = len(feed.products)
+    feed, skipped, views = read_views(feed_path, max_views)
+    view_of = {id(view.image): view for view in views}
+    failures: dict[str, str] = {}  # product id → why its first failed image failed
+    indexed: set[str] = set()
     done = 0
-    unfetched: list[ImageResult] = []
 
-    def fetched(results: Iterable[ImageResult]) -> Iterator[ImageResult]:
+    def fetched(results: Iterable[ImageResult]) -> Iterator[tuple[ProductView, bytes]]:
+        nonlocal done
         for result in results:
             if result.data is None:
-                unfetched.append(result)
+                failures.setdefault(result.product.id, f"image: {result.error}")
+                done += 1
             else:
-                yield result
+                yield view_of[id(result.product)], result.data
 
     with IndexWriter(out_dir, fingerprint=engine.fingerprint, dim=engine.dim, engine=engine.describe(),
                      index_type=index_type) as writer:
-        images = fetched(_fetch_in_background(feed.products, cache_dir, fetch_concurrency,
+        images = fetched(_fetch_in_background([view.image for view in views], cache_dir, fetch_concurrency,
                                               allow_private_hosts=allow_private_hosts))
-        for results, batch, errors in decode_ahead(engine, _chunks(images, engine.build_batch_size),
-                                                   data=lambda result: result.data, workers=decode_workers):
-            skipped += [(result.product.id, f"image: {error}")
-                        for result, error in zip(results, errors, strict=True) if error is not None]
-            ready = [result.product for result, error in zip(results, errors, strict=True) if error is None]
+        for chunk, batch, errors in decode_ahead(engine, _chunks(images, engine.build_batch_size),
+                                                 data=lambda item: item[1], workers=decode_workers):
+            ready = []
+            for (view, _), error in zip(chunk, errors, strict=True):
+                if error is None:
+                    ready.append(view)
+                else:
+                    failures.setdefault(view.product.id, f"image: {error}")
             if ready:
-                writer.add(engine.embed_tensors(batch), ready)
-            skipped += [(result.product.id, f"image: {result.error}") for result in unfetched]
-            done += len(results) + len(unfetched)
-            unfetched.clear()
+                writer.add(engine.embed_tensors(batch), [view.product for view in ready],
+                           views=[view.number for view in ready])
+                indexed.update(view.product.id for view in ready)
+            done += len(chunk)
             if progress:
-                progress(BuildProgress(done, total, done / max(time.perf_counter() - started, 1e-9)))
-        skipped += [(result.product.id, f"image: {result.error}") for result in unfetched]
-        if writer.count == 0:
-            raise ValueError(f"none of the {total} products in {feed_path} could be indexed "
-                             f"({len(skipped)} skipped); the previous index is unchanged")
-        seconds = time.perf_counter() - started
-        manifest = writer.commit(source=str(feed_path), source_hash=feed.source_hash, skipped=len(skipped),
-                                 build_seconds=seconds)
+                progress(BuildProgress(done, len(views), done / max(time.perf_counter() - started, 1e-9)))
+        skipped += [(product.id, failures[product.id]) for product in feed.products if product.id not in indexed]
+        manifest, seconds = commit_build(writer, feed, feed_path, skipped, started)
     for product_ref, reason in skipped:
         log.info("skipped %s: %s", product_ref, reason)
-    return BuildReport(indexed=writer.count, skipped=skipped, seconds=seconds, index_dir=writer.directory,
-                       manifest=manifest)
+    partly = len([pid for pid in failures if pid in indexed])
+    if partly:
+        log.info("%d indexed products had an image that did not load; they are found by their others", partly)
+    return BuildReport(indexed=len(indexed), skipped=skipped, seconds=seconds, index_dir=writer.directory,
+                       manifest=manifest, vectors=writer.count)
+
+
+def commit_build(writer: IndexWriter, feed: FeedReport, feed_path: Path, skipped: list[tuple[str, str]],
+                 started: float) -> tuple[Manifest, float]:
+    """Publish what the writer holds (refusing an empty build: the served index stays); manifest and seconds."""
+    if writer.count == 0:
+        raise ValueError(f"none of the {len(feed.products)} products in {feed_path} could be indexed "
+                         f"({len(skipped)} skipped); the previous index is unchanged")
+    seconds = time.perf_counter() - started
+    return writer.commit(source=str(feed_path), source_hash=feed.source_hash, skipped=len(skipped),
+                         build_seconds=seconds), seconds
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

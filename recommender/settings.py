@@ -36,6 +36,8 @@ class RecommenderSettings(BaseSettings):
     cache_dir: Path = Field(Path("var/cache"), description="downloaded catalog images")
     allow_private_image_hosts: bool = Field(False, description="let catalog image URLs reach loopback, private "
                                                                "and link-local addresses (an intranet catalog)")
+    max_images_per_product: int = Field(5, ge=1, le=11, description="images embedded per product: image_link "
+                                                                    "and additional_image_link, each a vector")
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(backbone=self.backbone, weights=self.weights, device=self.device,

@@ -29,8 +29,10 @@ ALLOWED = {
 }
 PARTS = set(ALLOWED)
 RUNTIME = ("engine", "catalog", "index", "recommender", "chat", "bot")
-# What only training, the CLI's research commands or the Discord front door need.
-OPTIONAL_LIBRARIES = {"sklearn", "matplotlib", "pytorch_metric_learning", "discord"}
+# What only training, the CLI's research commands, the Discord front door or builds on Ray need.
+OPTIONAL_LIBRARIES = {"sklearn", "matplotlib", "pytorch_metric_learning", "discord", "ray"}
+# Where the runtime may import one: (library, the file or folder that is its only door).
+OPTIONAL_DOORS = {("discord", "discord"), ("ray", "ray_indexing.py")}
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:
@@ -61,7 +63,8 @@ def test_each_part_imports_only_the_parts_below_it(part: str) -> None:
 def test_the_runtime_needs_no_training_libraries(part: str) -> None:
     wrong = [f"{path.relative_to(REPO)}:{line} imports {name}"
              for path in files_of(part) for line, name in imports_of(path)
-             if name in OPTIONAL_LIBRARIES and not (name == "discord" and "discord" in path.parts)]
+             if name in OPTIONAL_LIBRARIES and not any(name == library and door in path.parts
+                                                       for library, door in OPTIONAL_DOORS)]
     assert wrong == []
 
 
@@ -92,6 +95,20 @@ import threading, timm
 timm.create_model = None  # any use of it while importing fails
 import engine, catalog, index, recommender, chat, bot, bot.telegram, bot.discord, playground, training, fashionbot.cli
 assert threading.active_count() == 1, threading.enumerate()
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_checking_a_feed_needs_no_torch() -> None:
+    """`fashionbot catalog check` is for a shop's laptop: the CLI, logging and feed reading load no model stack."""
+    code = """
+import sys
+from typer.testing import CliRunner
+from fashionbot.cli import app
+result = CliRunner().invoke(app, ["catalog", "check", "demo/catalog.csv", "--json"])
+assert result.exit_code == 0, result.output
+assert "torch" not in sys.modules, "torch was imported"
 """
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -97,10 +97,10 @@ def test_style_buttons_offer_narrowings_that_fit_callback_data_and_a_clear_butto
 @pytest.mark.parametrize(("progress", "expected"), [
     (None, "Rebuilding the catalog index from feed.csv…\nstarting"),
     (BuildProgress(0, 0, 0.0), "Rebuilding the catalog index from feed.csv…\nstarting"),
-    (BuildProgress(12, 30, 8.46), "Rebuilding the catalog index from feed.csv…\n40% (12/30 products), "
-                                  "8.5 products/s"),
-    (BuildProgress(30, 30, 9.0), "Rebuilding the catalog index from feed.csv…\n100% (30/30 products), "
-                                 "9.0 products/s"),
+    (BuildProgress(12, 30, 8.46), "Rebuilding the catalog index from feed.csv…\n40% (12/30 images), "
+                                  "8.5 images/s"),
+    (BuildProgress(30, 30, 9.0), "Rebuilding the catalog index from feed.csv…\n100% (30/30 images), "
+                                 "9.0 images/s"),
 ])
 def test_progress_text(progress: BuildProgress | None, expected: str) -> None:
     assert replies.progress_text("feed.csv", progress) == expected

@@ -72,3 +72,64 @@ def test_build_errors_are_clear(tmp_path):
                          cwd=tmp_path)
     assert missing.returncode == 1 and "nope.csv" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+CHECK_FEED = "\n".join([
+    "id,title,link,image_link,price,color",
+    "a,Shirt,https://s.example/a,https://c.example/a.jpg,10 USD,",
+    "b,Dress,https://s.example/b b,https://c.example/b.jpg,12.50 EUR,",
+    "c,No image,https://s.example/c,,1 USD,",
+    "",
+])
+
+
+def test_catalog_check_json_contract(tmp_path):
+    feed = tmp_path / "feed.csv"
+    feed.write_text(CHECK_FEED, encoding="utf-8")
+    result = fashionbot("catalog", "check", str(feed), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)  # one JSON object, nothing else on stdout
+    assert {"products", "skipped", "columns", "warnings"} <= data.keys()
+    assert data["products"] == 2
+    assert data["skipped"] == [{"line": 4, "id": "c", "reason": "missing image_link"}]
+    assert data["columns"]["price"] == {"filled": 2, "coverage": 1.0}
+    assert data["currencies"] == {"USD": 1, "EUR": 1}
+    kinds = {warning["kind"] for warning in data["warnings"]}
+    assert {"currencies", "empty_column"} <= kinds
+
+
+def test_catalog_check_text_and_exit_codes(tmp_path):
+    feed = tmp_path / "feed.csv"
+    feed.write_text(CHECK_FEED, encoding="utf-8")
+    text = fashionbot("catalog", "check", str(feed), cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "2 products would be indexed, 1 row skipped" in text.stdout
+    assert "line 4 (c): missing image_link" in text.stdout and "coverage" in text.stdout
+
+    unusable = tmp_path / "none.csv"
+    unusable.write_text("id,title,link,image_link\na,T,https://s.example/a,\n", encoding="utf-8")
+    empty = fashionbot("catalog", "check", str(unusable), "--json", cwd=tmp_path)
+    assert empty.returncode == 1
+    assert json.loads(empty.stdout)["products"] == 0
+
+    missing = fashionbot("catalog", "check", str(tmp_path / "nope.csv"), cwd=tmp_path)
+    assert missing.returncode == 1 and "nope.csv" in missing.stderr and "cannot read feed" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    missing_json = fashionbot("catalog", "check", str(tmp_path / "nope.csv"), "--json", cwd=tmp_path)
+    assert missing_json.returncode == 1 and "nope.csv" in json.loads(missing_json.stdout)["error"]
+
+
+def test_catalog_check_on_a_real_feed(tmp_path):
+    feed = REPO.parent / "shared" / "real-feeds" / "csv-furugi-vintage-bom-multiline.csv"
+    if not feed.is_file():
+        pytest.skip(f"{feed} is absent")
+    result = fashionbot("catalog", "check", str(feed), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["products"] == 505 and data["skipped"] == [] and data["currencies"] == {"JPY": 505}
+
+
+def test_feed_commands_do_not_import_torch():
+    code = "import sys, fashionbot.feed_commands; assert 'torch' not in sys.modules, 'torch imported'"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

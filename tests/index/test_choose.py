@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index import choose_index_key
-from index.choose import hnsw_ef_search, ivf_lists, pq_subquantizers
+from index.choose import hnsw_ef_search, ivf_lists, ivf_nprobe, pq_subquantizers, refine_k_factor
 
 
 @pytest.mark.parametrize(("n_items", "dim", "index_type", "expected"), [
@@ -14,11 +14,17 @@ from index.choose import hnsw_ef_search, ivf_lists, pq_subquantizers
     (20_000, 2048, "auto", "Flat"),
     (20_001, 2048, "auto", "HNSW32,Flat"),
     (1_000_000, 1280, "auto", "HNSW32,Flat"),
-    (10_000_000, 1280, "auto", "IVF16384,PQ64x8"),
-    (10_000_000, 512, "auto", "IVF16384,PQ64x8"),
+    (3_000_000, 1280, "auto", "HNSW32,Flat"),
+    (3_000_001, 1280, "auto", "IVF8192_HNSW32,PQ64x8,Refine(SQ8)"),
+    (10_000_000, 1280, "auto", "IVF16384_HNSW32,PQ64x8,Refine(SQ8)"),
+    (10_000_000, 512, "auto", "IVF16384_HNSW32,PQ64x8,Refine(SQ8)"),
+    (1_000_000, 1280, "ivfpq", "IVF4096_HNSW32,PQ64x8,Refine(SQ8)"),
+    (300_000, 1280, "ivfpq", "IVF2048_HNSW32,PQ64x8,Refine(SQ8)"),
+    (100_000, 1280, "ivfpq", "IVF1024,PQ64x8,Refine(SQ8)"),
+    (20_000, 64, "ivfpq", "IVF512,PQ8x8,Refine(SQ8)"),
     (808, 1280, "hnsw", "HNSW32,Flat"),
     (5_000_000, 2048, "flat", "Flat"),
-    (2_000, 96, "ivfpq", "IVF32,PQ12x8"),
+    (2_000, 96, "ivfpq", "IVF32,PQ12x8,Refine(SQ8)"),
 ])
 def test_index_key_table(n_items, dim, index_type, expected):
     assert choose_index_key(n_items, dim, index_type) == expected
@@ -43,3 +49,12 @@ def test_bad_arguments_name_the_bad_value(n_items, dim, index_type, named):
                                                     (1_000_000, 256), (3_000_000, 256)])
 def test_hnsw_search_breadth_grows_with_size(n_items, ef_search):
     assert hnsw_ef_search(n_items) == ef_search
+
+
+@pytest.mark.parametrize(("n_items", "nprobe", "k_factor"), [(20_000, 32, 10), (100_000, 32, 10), (250_000, 32, 10),
+                                                            (250_001, 32, 20), (1_000_000, 32, 20),
+                                                            (3_000_000, 32, 20), (3_000_001, 32, 40),
+                                                            (10_000_000, 32, 40)])
+def test_refined_ivfpq_search_knobs(n_items, nprobe, k_factor):
+    assert (ivf_nprobe(n_items), refine_k_factor(n_items)) == (nprobe, k_factor)
+

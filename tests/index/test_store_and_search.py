@@ -171,3 +171,36 @@ def test_large_filtered_sets_use_the_id_selector_and_still_return_k(tmp_path, mo
     girls = [p for p in products if p.gender == "Girls"]
     exact = sorted(girls, key=lambda p: -float(vectors[0] @ vectors[int(p.id[1:])]))[:6]
     assert [hit.product.id for hit in hits] == [p.id for p in exact]
+
+
+def test_records_of_a_build_from_before_several_images_per_product_still_read(tmp_path):
+    import json
+    import sqlite3
+
+    from catalog import Product
+    from index.records import ProductRecords
+
+    path = tmp_path / "products.sqlite"
+    connection = sqlite3.connect(path)
+    connection.executescript("CREATE TABLE products (faiss_id INTEGER PRIMARY KEY, product_id TEXT NOT NULL UNIQUE, "
+                             "gender TEXT, color TEXT, product_type TEXT, usage TEXT, record TEXT NOT NULL);")
+    for faiss_id, pid in enumerate(("a", "b")):
+        record = json.dumps(Product(id=pid, title=pid, link=f"https://x/{pid}", image_link=f"/i/{pid}.jpg").to_dict())
+        connection.execute("INSERT INTO products VALUES (?, ?, NULL, NULL, NULL, NULL, ?)", (faiss_id, pid, record))
+    connection.commit()
+    connection.close()
+    records = ProductRecords(path)
+    assert (records.product_count, records.max_views, records.faiss_id_of("b")) == (2, 1, 1)
+    assert records.get_many([0])[0].id == "a"
+    records.close()
+
+
+@pytest.mark.parametrize("index_type", ["hnsw", "ivfpq"])
+def test_a_filter_matching_many_items_searches_the_index_itself_on_every_type(tmp_path, monkeypatch, index_type):
+    monkeypatch.setattr("index.search.EXACT_FILTERED_MAX", 50)  # as if 50 were "many": the selector path runs
+    vectors, products = catalog(3000)
+    build(tmp_path / "idx", vectors, products, index_type=index_type)
+    index = CatalogIndex.open(tmp_path / "idx")
+    hits = index.search(vectors[:4], k=5, filters=Filters(gender="girls"))
+    assert all(len(row) == 5 and all(hit.product.gender == "Girls" for hit in row) for row in hits)
+    assert hits[3][0].product.id == "p3" and index.manifest.index_key.endswith("Refine(SQ8)") == (index_type == "ivfpq")

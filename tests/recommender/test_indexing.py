@@ -6,6 +6,7 @@ import csv
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from catalog import read_feed
@@ -53,3 +54,34 @@ def test_a_feed_with_no_usable_image_keeps_the_old_index(tmp_path, small_index, 
     with pytest.raises(ValueError, match="none of the 1 products"):
         build_index(feed, tmp_path / "idx", engine)
     assert len(CatalogIndex.open(tmp_path / "idx")) == 40
+
+
+def test_a_product_is_found_by_any_of_its_images_and_shown_once(tmp_path, small_feed, engine, test_data):
+    from dataclasses import replace
+
+    from catalog import write_feed_csv
+    from recommender.indexing import product_views
+
+    products = read_feed(small_feed).products[:10]
+    # The first product also shows as the second's and the third's pictures; one extra image is broken.
+    shutil.copy(test_data / "truncated.jpg", tmp_path / "broken.jpg")
+    extras = (products[1].image_link, products[2].image_link, str(tmp_path / "broken.jpg"))
+    first = replace(products[0], additional_image_links=extras)
+    feed = tmp_path / "feed.csv"
+    write_feed_csv([first, *products[3:]], feed)
+    assert [view.number for view in product_views(first)] == [0, 1, 2, 3]
+    assert product_views(first, max_views=2)[1].image.image_link == products[1].image_link
+
+    report = build_index(feed, tmp_path / "idx", engine)
+    index = CatalogIndex.open(tmp_path / "idx", engine.fingerprint)
+    assert report.indexed == len(index) == 8 and report.vectors == index.vector_count == 10
+    assert report.skipped == [] and "by 10 images" in report.summary()
+    looks_like_second = engine.embed([engine.decode(Path(products[1].image_link).read_bytes())])
+    hits = index.search(looks_like_second, k=8)[0]
+    assert hits[0].product.id == first.id and hits[0].product.image_link == first.image_link
+    assert sorted(hit.product.id for hit in hits) == sorted(p.id for p in [first, *products[3:]])
+    assert [hit.rank for hit in hits] == list(range(8))
+    pages = [index.search(looks_like_second, k=3, offset=offset)[0] for offset in (0, 3, 6)]
+    assert [hit.product.id for page in pages for hit in page] == [hit.product.id for hit in hits]
+    assert np.allclose(index.vector(first.id), engine.embed([engine.decode(Path(first.image_link).read_bytes())])[0],
+                       atol=1e-5)

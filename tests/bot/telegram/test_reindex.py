@@ -23,7 +23,7 @@ async def test_admin_rebuild_reports_progress_in_one_message_while_others_are_se
     api.send_text(ADMIN, "/reindex")
     [started] = await api.wait_for("sendMessage", chat_id=ADMIN.id, text=contains("Rebuilding"))
     message_id = started.result["message_id"]
-    await api.wait_for("editMessageText", chat_id=ADMIN.id, text=contains("100% (5/5 products)"))
+    await api.wait_for("editMessageText", chat_id=ADMIN.id, text=contains("100% (5/5 images)"))
 
     api.send_photo(ANN, jpeg("red"))  # served meanwhile
     await api.wait_for("sendMediaGroup", chat_id=ANN.id)
