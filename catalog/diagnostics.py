@@ -15,7 +15,7 @@ from typing import Any
 
 from catalog.feed import OPTIONAL, FeedReport, SkippedRow
 from catalog.feed_formats import MULTI, REQUIRED
-from catalog.product import Product, parse_price
+from catalog.product import Product, is_web_url, parse_price
 
 LONG_TITLE = 150  # Merchant Center's limit for title
 _FIELDS = frozenset((*REQUIRED, *OPTIONAL))
@@ -139,7 +139,7 @@ def diagnose(report: FeedReport, *, source: str | None = None, examples: int = 5
     per_product("long_title", f"with a title over {long_title} characters (Merchant Center cuts it)",
                 lambda p: p.title if len(p.title) > long_title else None)
     per_product("link_not_http", "whose link is not an http(s) URL",
-                lambda p: p.link if not p.link.lower().startswith(("http://", "https://")) else None)
+                lambda p: p.link if not is_web_url(p.link) else None)
     for name in ("link", "image_link"):
         warning = _duplicates(name, ((p.id, getattr(p, name)) for p in products), examples)
         if warning:

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 from xml.parsers import expat
 
 from catalog.errors import FeedError
+from catalog.product import is_web_url
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
 REQUIRED = ("id", "title", "link", "image_link")
@@ -122,7 +123,7 @@ def split_links(cell: str) -> list[str]:
             and piece
             and not piece[0].isspace()
             and not _LINK_START.match(piece)
-            and parts[-1].lstrip()[:8].lower().startswith(("http://", "https://"))
+            and is_web_url(parts[-1].lstrip())
         )
         if glued:
             parts[-1] += "," + piece

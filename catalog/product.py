@@ -43,7 +43,7 @@ class Product:
 
     @property
     def image_is_remote(self) -> bool:
-        return self.image_link.startswith(("http://", "https://"))
+        return is_web_url(self.image_link)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -58,6 +58,11 @@ class Product:
         if known.get("price_amount") is not None:
             known["price_amount"] = float(known["price_amount"])
         return cls(**known)
+
+
+def is_web_url(text: str) -> bool:
+    """An http(s) URL (the feed reader writes the scheme lower-case; others may not)."""
+    return text[:8].lower().startswith(("http://", "https://"))
 
 
 # Symbols that name one currency only. "$" (USD, CAD, AUD, MXN …), "¥" (JPY, CNY) and "kr" do not.

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from catalog.product import Product
+from catalog.product import is_web_url as is_web_link
 from index import Filters, SearchHit
 from recommender import BuildProgress, BuildReport, Guess, Style
 
@@ -203,10 +204,6 @@ def reindex_failed_text(feed_name: str, reason: str) -> str:
 
 def reindex_busy_text(progress_line: str) -> str:
     return f"A rebuild is already running — only one at a time.\n{progress_line}"
-
-
-def is_web_link(link: str) -> bool:
-    return link.startswith(("http://", "https://"))
 
 
 def _filter_note(filters: Filters) -> str:

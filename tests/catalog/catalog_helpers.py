@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -84,3 +85,16 @@ class ImageServer:
                 await asyncio.wait_for(self.release.wait(), timeout=0.05 if name == "slow-ok" else 5)
             return web.Response(body=JPEG, content_type="image/jpeg")
         raise web.HTTPNotFound()
+
+
+@contextlib.asynccontextmanager
+async def serving(handle: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> AsyncIterator[TestServer]:
+    """A real HTTP server on 127.0.0.1 answering ``GET /{name}`` with ``handle``, closed afterwards."""
+    app = web.Application()
+    app.router.add_get("/{name}", handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield server
+    finally:
+        await server.close()

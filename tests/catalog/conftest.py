@@ -6,9 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
-from catalog_helpers import ImageServer
+from catalog_helpers import ImageServer, serving
 
 
 @pytest.fixture
@@ -27,12 +25,8 @@ def write_feed(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 async def image_server() -> AsyncIterator[ImageServer]:
     images = ImageServer(cap=4096)
-    app = web.Application()
-    app.router.add_get("/{name}", images.handle)
-    images.server = TestServer(app, host="127.0.0.1")
-    await images.server.start_server()
-    try:
-        yield images
-    finally:
-        images.release.set()
-        await images.server.close()
+    async with serving(images.handle) as images.server:
+        try:
+            yield images
+        finally:
+            images.release.set()

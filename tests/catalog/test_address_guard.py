@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
-from catalog_helpers import JPEG, ImageServer
+from catalog_helpers import JPEG, ImageServer, serving
 
 from catalog import ImageFetcher, ImageFetchError, Product, fetch_all
 from catalog.address_guard import GuardedResolver, RefusedAddress, literal_ip, refusal
@@ -196,14 +196,8 @@ class RedirectServer:
 @pytest.fixture
 async def redirects() -> AsyncIterator[RedirectServer]:
     server = RedirectServer()
-    app = web.Application()
-    app.router.add_get("/{name}", server.handle)
-    server.server = TestServer(app, host="127.0.0.1")
-    await server.server.start_server()
-    try:
+    async with serving(server.handle) as server.server:
         yield server
-    finally:
-        await server.server.close()
 
 
 def only_localhost(ip) -> str | None:
