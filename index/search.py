@@ -21,9 +21,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SearchHit:
+    """One result. ``score`` is what results are ranked by (descending); ``similarity`` is the visual cosine of
+    the photo and the product's closest image, the same as ``score`` until something re-ranks the hits."""
+
     product: Product
     score: float
     rank: int
+    similarity: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.similarity is None:
+            object.__setattr__(self, "similarity", self.score)
 
 
 # Up to this many matching items a filtered query is scored exactly (20 k × 1280-d ≈ 100 MB touched, ~20 ms).

@@ -18,12 +18,13 @@ RERANK_POOL = 100
 
 def rerank(hits: Sequence[SearchHit], attributes: Attributes, weights: Mapping[str, float],
            keep_top: int = 0) -> list[SearchHit]:
-    """Hits re-ordered by ``score + Σ weight × P(photo shows the product's label)``, ranks renumbered.
+    """Hits re-ordered by ``similarity + Σ weight × P(photo shows the product's label)``, ranks renumbered.
 
     A product without a label for an attribute, or with one the head does not know, gains nothing for it.
     The first ``keep_top`` hits keep their places: the visually closest product is most often the very one
-    photographed, and a wrong attribute guess should not push it down. The score reported stays the
-    visual similarity.
+    photographed, and a wrong attribute guess should not push it down. Each hit's ``score`` becomes the score
+    it is ranked by (a kept hit scores at least as high as everything below it, so scores descend), and its
+    ``similarity`` stays the visual cosine.
     """
     def boosted(hit: SearchHit) -> float:
         bonus = 0.0
@@ -31,10 +32,14 @@ def rerank(hits: Sequence[SearchHit], attributes: Attributes, weights: Mapping[s
             probabilities = attributes.probabilities.get(attribute)
             if weight and probabilities:
                 bonus += weight * probabilities.get(PRODUCT_LABELS[attribute](hit.product), 0.0)
-        return hit.score + bonus
+        return hit.similarity + bonus
 
-    ordered = list(hits[:keep_top]) + sorted(hits[keep_top:], key=boosted, reverse=True)
-    return [replace(hit, rank=rank) for rank, hit in enumerate(ordered)]
+    rest = sorted(((boosted(hit), hit) for hit in hits[keep_top:]), key=lambda pair: pair[0], reverse=True)
+    floor = rest[0][0] if rest else float("-inf")
+    kept = [(max(boosted(hit), floor), hit) for hit in hits[:keep_top]]
+    for position in range(len(kept) - 2, -1, -1):  # earlier kept hits outrank later ones too
+        kept[position] = (max(kept[position][0], kept[position + 1][0]), kept[position][1])
+    return [replace(hit, score=score, rank=rank) for rank, (score, hit) in enumerate(kept + rest)]
 
 
 @dataclass(frozen=True)

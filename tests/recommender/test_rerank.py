@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from engine.heads import Attributes
 from index import SearchHit
@@ -72,14 +73,26 @@ def test_deep_pages_past_the_rerank_pool_neither_repeat_nor_skip():
     assert [hit.rank for page in pages for hit in page] == list(range(len(ids)))
 
 
-def test_rerank_moves_the_predicted_category_up_and_keeps_visual_scores():
+def test_rerank_moves_the_predicted_category_up_scores_by_the_ranking_and_keeps_the_similarity():
     jeans, tee = product("j", "Jeans"), product("t", "Tshirts")
     first = [SearchHit(jeans, 0.80, 0), SearchHit(tee, 0.75, 1)]
     sure_tee = Attributes({"category": {"Tshirts": 0.9, "Jeans": 0.1}})
     reordered = rerank(first, sure_tee, {"category": 0.2})
     assert [h.product.id for h in reordered] == ["t", "j"] and [h.rank for h in reordered] == [0, 1]
-    assert reordered[0].score == 0.75  # the reported score stays the similarity
+    assert [h.score for h in reordered] == pytest.approx([0.75 + 0.2 * 0.9, 0.80 + 0.2 * 0.1])
+    assert [h.similarity for h in reordered] == [0.75, 0.80]  # the visual cosine, in its own field
     assert [h.product.id for h in rerank(first, sure_tee, {"category": 0.0})] == ["j", "t"]
+
+
+def test_scores_descend_even_where_the_visual_top_hit_is_kept_in_place():
+    jeans, tee, tee2 = product("j", "Jeans"), product("t", "Tshirts"), product("u", "Tshirts")
+    first = [SearchHit(jeans, 0.80, 0), SearchHit(tee, 0.79, 1), SearchHit(tee2, 0.78, 2)]
+    sure_tee = Attributes({"category": {"Tshirts": 0.9, "Jeans": 0.1}})
+    for keep_top in (0, 1, 2):
+        hits = rerank(first, sure_tee, {"category": 0.5}, keep_top=keep_top)
+        scores = [h.score for h in hits]
+        assert scores == sorted(scores, reverse=True), (keep_top, hits)
+        assert {h.product.id: h.similarity for h in hits} == {"j": 0.80, "t": 0.79, "u": 0.78}
 
 
 def test_rerank_can_keep_the_visual_top_hit_in_place():
