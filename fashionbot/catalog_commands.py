@@ -99,8 +99,8 @@ def rank_images(settings: RecommenderSettings, engine: Engine, index: CatalogInd
             except OSError as error:
                 blobs.append(b"")  # refused by the decoder below; the read error is what the user sees
                 unreadable.append(error.strerror or str(error))
-        batch, errors = engine.prepare_bytes(blobs)
-        vectors, attributes = engine.embed_with_attributes(batch) if len(batch) else (None, None)
+        photos, errors = engine.decode_photos(blobs)
+        vectors, attributes = engine.embed_photos(photos)
         row = 0
         for read_error, decode_error in zip(unreadable, errors, strict=True):
             if decode_error is not None:
@@ -116,7 +116,8 @@ def _as_json(path: Path, outcome: list[SearchHit] | str) -> dict:
     if isinstance(outcome, str):
         return {"query": str(path), "error": outcome}
     return {"query": str(path), "results": [
-        {"id": hit.product.id, "score": round(hit.score, 5), "rank": hit.rank + 1, "title": hit.product.title,
+        {"id": hit.product.id, "score": round(hit.score, 5), "similarity": round(hit.similarity, 5),
+         "rank": hit.rank + 1, "title": hit.product.title,
          "link": hit.product.link, "image_link": hit.product.image_link, "price": hit.product.price,
          "color": hit.product.color, "gender": hit.product.gender, "product_type": hit.product.product_type}
         for hit in outcome]}

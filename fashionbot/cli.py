@@ -113,7 +113,10 @@ def playground(
     raise typer.Exit(asyncio.run(serve(port, index, typer.echo)))
 
 
-SAMPLE = Path(__file__).resolve().parent.parent.parent / "shared" / "fashion-sample"
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+SAMPLE = SHARED / "fashion-sample"
+REAL_TRAINING = SHARED / "clothing-dataset"  # real photos for training (never the evaluation's real-photos)
+REAL_EVALUATION = SHARED / "real-photos"
 Artifact = Annotated[str, typer.Option(help="head artifact: auto (the shipped one), a file, or none")]
 CacheRoot = Annotated[Path, typer.Option(help="feature cache directory")]
 
@@ -122,10 +125,10 @@ CacheRoot = Annotated[Path, typer.Option(help="feature cache directory")]
 def train(
     catalog: Annotated[Path, typer.Option(help="labelled catalog: a styles.csv (images/ beside it) or a feed "
                                                "with article_type/color/gender/usage columns")] = SAMPLE / "styles.csv",
-    out: Annotated[Path, typer.Option(help="artifact file to write")] = Path("models/fashion-head-v1.pt"),
+    out: Annotated[Path, typer.Option(help="artifact file to write")] = Path("models/fashion-head-v2.pt"),
     holdout: Annotated[float, typer.Option(min=0, max=0.9, help="share kept out for testing (0: none)")] = 0.2,
     seed: Annotated[int, typer.Option(help="split seed")] = 0,
-    views: Annotated[int, typer.Option(min=1, help="user-like views per training image in the feature cache")] = 16,
+    views: Annotated[int, typer.Option(min=1, help="user-like views per training image in the feature cache")] = 8,
     grid: Annotated[bool, typer.Option(help="grid-search lr, weight decay, width, margin on validation")] = True,
     steps: Annotated[int, typer.Option(min=1, help="optimiser steps per fit")] = 400,
     finetune: Annotated[str, typer.Option(help="fine-tune the backbone's last stage: auto (GPU), on, off")] = "auto",
@@ -133,8 +136,14 @@ def train(
     backbone: Annotated[str, typer.Option(help="timm model name")] = "tf_efficientnet_lite0",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
     cache: CacheRoot = Path("var/features"),
+    real: Annotated[Path | None, typer.Option(help="real photos with coarse labels (labels.csv + images/); "
+                                                   "'none' for catalog views only")] = REAL_TRAINING,
+    framing: Annotated[str, typer.Option(help="how user photos are framed (whole, centre, garment, cutout, "
+                                              "mirror, joined by +)")] = "centre+garment",
+    workers: Annotated[int | None, typer.Option(min=1, help="view-rendering processes (default: cores - 1)")] = None,
 ) -> None:
-    """Train attribute heads and a retrieval projection on cached features of user-like views."""
+    """Train attribute heads and a retrieval projection on user-like views and real photos; choose on photos that
+    training never sees (the independent generator's, other photographers')."""
     _require_training_extra()
     from training.cache import ViewRecipe
     from training.fit import FitParams
@@ -146,7 +155,9 @@ def train(
     raise typer.Exit(train_command(TrainOptions(
         catalog=catalog, out=out, backbone=backbone, device=device, holdout=holdout, seed=seed,
         recipe=ViewRecipe(views=views), cache_root=cache, grid=Grid() if grid else None,
-        base=FitParams(steps=steps), finetune=finetune, finetune_steps=finetune_steps)))
+        base=FitParams(steps=steps), finetune=finetune, finetune_steps=finetune_steps,
+        real=None if real is None or str(real).lower() == "none" or not real.exists() else real, framing=framing,
+        workers=workers)))
 
 
 @app.command("eval")
@@ -157,12 +168,15 @@ def evaluate(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
     out: Annotated[Path, typer.Option(help="where pictures go")] = Path("var/eval"),
     cache: CacheRoot = Path("var/features"),
+    real_photos: Annotated[Path | None, typer.Option(help="real photos labelled for evaluation (labels.csv + "
+                                                          "images/); never trained on")] = REAL_EVALUATION,
 ) -> None:
-    """Held-out retrieval quality: off-the-shelf features vs the learned head vs head + re-ranking."""
+    """Retrieval quality on photos of held-out products (both generators) and real photos: the plain backbone vs
+    the learned head vs the shipped head + re-ranking, and whether the shipped model is ever worse."""
     _require_training_extra()
     from .research import eval_command
 
-    raise typer.Exit(eval_command(sample, backbone, device, artifact, out, cache))
+    raise typer.Exit(eval_command(sample, backbone, device, artifact, out, cache, real_photos))
 
 
 @app.command("map")

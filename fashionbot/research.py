@@ -24,6 +24,13 @@ def train_command(options: TrainOptions) -> int:
         print(report.grid.table())
         print(f"\nchosen on validation: re-rank weights {report.grid.rerank_weights}, keeping the visual top "
               f"{report.grid.keep_top} in place; raw_weight {report.grid.raw_weight:g}")
+    if report.validation:
+        from training.grid import objective
+
+        print("\nvalidation (independent-generator photos of validation items; real photos by other photographers):")
+        for name, scores in report.validation.items():
+            print(f"  {name:<16} objective {objective(scores):.3f}  " + "  ".join(
+                f"{key} {value:.3f}" for key, value in sorted(scores.items())))
     print(f"\n{report.artifact}: {report.size_bytes / 1e6:.1f} MB, sha256 {report.sha256[:16]}, trained on "
           f"{report.items} items ({report.held_out} held out) with {report.params.describe()} "
           f"in {report.seconds / 60:.1f} min")
@@ -31,19 +38,23 @@ def train_command(options: TrainOptions) -> int:
 
 
 def eval_command(sample: Path, backbone: str, device: str, artifact: str | None, out_dir: Path,
-                 cache_root: Path) -> int:
+                 cache_root: Path, real_photos: Path | None = None) -> int:
     from training.evaluation import evaluate_sample
 
-    engine = Engine.load(EngineConfig(backbone=backbone, device=device, artifact=None))
-    head = None
+    path = None
     if artifact and artifact.lower() != "none":
         path = DEFAULT_ARTIFACT if artifact == AUTO_ARTIFACT else Path(artifact)
         try:
-            head = HeadArtifact.load(path, engine.backbone_fingerprint)
+            HeadArtifact.load(path)
         except HeadArtifactError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-    result = evaluate_sample(sample, engine, head, cache_root=cache_root, out_dir=out_dir)
+    try:
+        result = evaluate_sample(sample, backbone=backbone, device=device, artifact=path, real_photos=real_photos,
+                                 cache_root=cache_root, out_dir=out_dir)
+    except HeadArtifactError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(result.report())
     return 0
 

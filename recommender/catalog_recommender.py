@@ -14,6 +14,7 @@ from pathlib import Path
 from engine import Engine, MicroBatcher
 from index import CatalogIndex, Filters, IndexNotFoundError, SearchHit
 
+from .closeness import similarity_floor
 from .indexing import BuildProgress, BuildReport, build_index
 from .protocol import Query, ReindexInProgressError
 from .rerank import RerankPolicy, ranked_search
@@ -37,6 +38,7 @@ class CatalogRecommender:
                                                                  name="embed")
         self._reindex_lock = asyncio.Lock()
         self.rerank = RerankPolicy.of(engine.head, settings.rerank)
+        self._min_similarity = similarity_floor(engine, settings.min_similarity)
 
     @classmethod
     async def open(cls, settings: RecommenderSettings, *, build_demo_if_missing: bool = True) -> CatalogRecommender:
@@ -47,6 +49,10 @@ class CatalogRecommender:
     @property
     def index(self) -> CatalogIndex:
         return self._index
+
+    @property
+    def min_similarity(self) -> float | None:
+        return self._min_similarity
 
     @property
     def reindexing(self) -> bool:
@@ -91,15 +97,14 @@ class CatalogRecommender:
         self._index.close()
 
     def _embed_batch(self, blobs: list[bytes]) -> list[Query | Exception]:
-        # Decoded the engine's way for its device: nvJPEG batched on CUDA, PIL on the CPU.
-        batch, errors = self.engine.prepare_bytes(blobs)
-        outcomes: list[Query | Exception | None] = list(errors)  # None: filled below
-        slots = [position for position, error in enumerate(errors) if error is None]
-        if slots:
-            vectors, attributes = self.engine.embed_with_attributes(batch)
-            for row, (position, vector) in enumerate(zip(slots, vectors, strict=True)):
-                outcomes[position] = Query(vector, attributes[row] if attributes else None)
-        return outcomes
+        images, errors = self.engine.decode_photos(blobs)
+        vectors, attributes = self.engine.embed_photos(images)
+        rows = iter(range(len(images)))
+        return [error if error is not None else _query(vectors, attributes, next(rows)) for error in errors]
+
+
+def _query(vectors, attributes, row: int) -> Query:
+    return Query(vectors[row], attributes[row] if attributes else None)
 
 
 def open_or_build_index(engine: Engine, settings: RecommenderSettings,

@@ -35,6 +35,10 @@ class Query:
 @runtime_checkable
 class Recommender(Protocol):
     @property
+    def min_similarity(self) -> float | None:
+        """A photo whose best match is less similar than this found nothing close (None: never said)."""
+
+    @property
     def reindexing(self) -> bool:
         """Whether a rebuild is running now."""
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine import EngineConfig
+from engine.framing import Framing
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO_ROOT / "demo"
@@ -38,9 +39,21 @@ class RecommenderSettings(BaseSettings):
                                                                "and link-local addresses (an intranet catalog)")
     max_images_per_product: int = Field(5, ge=1, le=11, description="images embedded per product: image_link "
                                                                     "and additional_image_link, each a vector")
+    query_framing: str = Field("auto", description="how user photos are framed: auto (what the head was trained "
+                                                   "with), or views joined by '+': whole, centre, garment, cutout, "
+                                                   "mirror")
+    min_similarity: float | None = Field(None, ge=-1, le=1, description="a photo whose best match is less similar "
+                                                                        "than this finds 'nothing close' (default: "
+                                                                        "the head's calibrated threshold)")
+
+    @field_validator("query_framing")
+    @classmethod
+    def _known_framing(cls, value: str) -> str:
+        return value if value == "auto" else str(Framing.parse(value))
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(backbone=self.backbone, weights=self.weights, device=self.device,
                             batch_size=self.batch_size, max_pixels=self.max_pixels,
                             hub_timeout_s=self.hub_timeout_s, threads=self.threads,
-                            artifact=None if (self.artifact or "none").lower() == "none" else self.artifact)
+                            artifact=None if (self.artifact or "none").lower() == "none" else self.artifact,
+                            query_framing=self.query_framing)

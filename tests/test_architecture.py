@@ -112,3 +112,20 @@ assert "torch" not in sys.modules, "torch was imported"
 """
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+# What makes training data; none of it may see the independent generator that models are chosen and judged on.
+TRAINING_DATA = ("views.py", "cache.py", "fit.py", "finetune.py", "parallel.py", "real_photos.py", "data.py",
+                 "sample.py")
+
+
+def test_nothing_that_makes_training_data_imports_the_evaluation_generator() -> None:
+    wrong = []
+    for name in TRAINING_DATA:
+        tree = ast.parse((REPO / "training" / name).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[-1] in (
+                    "eval_views", "photo_sets", "evaluation"):
+                wrong.append(f"training/{name}:{node.lineno} imports {node.module}")
+    assert wrong == []
+    assert "eval_views" not in (REPO / "training" / "views.py").read_text()

@@ -1,9 +1,11 @@
 """Bottleneck cache: backbone features of catalog images and of user-like views of them, kept on disk.
 
 Each image's features live in one ``.npy`` file named by the image's content hash, under a directory
-named by the backbone fingerprint and the view recipe, so a cache is computed once, grows
-incrementally, and is never mixed up with another backbone's or another recipe's features.
-Row 0 is the clean image, row 1 its mirror image, rows 2… the user-like views.
+named by the backbone fingerprint, the view recipe and the engine's query framing, so a cache is computed
+once, grows incrementally, and is never mixed up with another backbone's, recipe's or framing's features.
+Row 0 is the clean image, row 1 its mirror image (both framed whole, as packshots are), rows 2… the
+user-like views, framed as the engine frames user photos (``Engine.photo_features``). Views are rendered in
+worker processes, a few images ahead of the forward pass.
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
 from engine import Engine
 
+from .parallel import default_workers
 from .views import user_view
 
 log = logging.getLogger(__name__)
@@ -63,8 +67,10 @@ def image_key(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:20]
 
 
-def cache_dir(root: Path, backbone_fingerprint: str, recipe: ViewRecipe) -> Path:
-    return Path(root) / backbone_fingerprint / f"views-{recipe.views}-{recipe.key()}"
+def cache_dir(root: Path, backbone_fingerprint: str, recipe: ViewRecipe, framing: str = "whole") -> Path:
+    # Packshots are framed whole whatever the query framing: a cache of them alone (views=0) is shared.
+    suffix = "" if framing == "whole" or recipe.views == 0 else f"-{framing.replace('+', '_')}"
+    return Path(root) / backbone_fingerprint / f"views-{recipe.views}-{recipe.key()}{suffix}"
 
 
 def render_views(image: Image.Image, recipe: ViewRecipe, key: str) -> list[Image.Image]:
@@ -79,33 +85,40 @@ def render_views(image: Image.Image, recipe: ViewRecipe, key: str) -> list[Image
     return out
 
 
+def _render(path: Path, recipe: ViewRecipe, key: str) -> list[Image.Image]:
+    with Image.open(path) as source:
+        return render_views(source.convert("RGB"), recipe, key)
+
+
 def compute_features(engine: Engine, image_paths: dict[str, Path], recipe: ViewRecipe, root: Path, *,
-                     progress: bool = True) -> CachedFeatures:
+                     progress: bool = True, workers: int | None = None) -> CachedFeatures:
     """Features for every ``id → image path``, computing only what the cache lacks.
 
-    View rendering (PIL, numpy) runs one image ahead of the forward pass, on a worker thread.
+    Views are rendered by ``workers`` processes (default: one per core but one, at most 16) while the model runs.
     """
-    directory = cache_dir(root, engine.features_fingerprint, recipe)
+    directory = cache_dir(root, engine.features_fingerprint, recipe, str(engine.framing))
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "recipe.json").write_text(json.dumps({"backbone": engine.backbone_name, **asdict(recipe)}))
+    (directory / "recipe.json").write_text(json.dumps({"backbone": engine.backbone_name, **asdict(recipe),
+                                                       "framing": str(engine.framing)}))
     ids = list(image_paths)
     keys = {item: image_key(image_paths[item]) for item in ids}
     missing = [item for item in ids if not (directory / f"{keys[item]}.npy").is_file()]
     log.info("feature cache %s: %d of %d images cached, computing %d (%d views each)",
              directory, len(ids) - len(missing), len(ids), len(missing), recipe.views)
 
-    def render(item: str) -> list[Image.Image]:
-        with Image.open(image_paths[item]) as source:
-            return render_views(source.convert("RGB"), recipe, keys[item])
-
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="views") as pool:
-        pending = pool.submit(render, missing[0]) if missing else None
+    workers = workers or default_workers()
+    with _pool(workers) as pool:
+        ahead = 2 * workers
+        pending = [pool.submit(_render, image_paths[item], recipe, keys[item]) for item in missing[:ahead]]
         for position, item in enumerate(tqdm(missing, desc="feature cache", unit="img", disable=not progress)):
-            images = pending.result()
-            if position + 1 < len(missing):
-                pending = pool.submit(render, missing[position + 1])
-            features = engine.backbone_features(engine.preprocess(images)).numpy().astype(np.float16)
+            images = pending[position].result()
+            if position + ahead < len(missing):
+                upcoming = missing[position + ahead]
+                pending.append(pool.submit(_render, image_paths[upcoming], recipe, keys[upcoming]))
+            packshots = engine.backbone_features(engine.preprocess(images[:2]))
+            views = engine.photo_features(images[2:]) if len(images) > 2 else packshots[:0]
+            features = torch.cat([packshots, views]).numpy().astype(np.float16)
             temporary = directory / f"{keys[item]}.tmp.npy"
             np.save(temporary, features)
             temporary.replace(directory / f"{keys[item]}.npy")
@@ -117,19 +130,64 @@ def compute_features(engine: Engine, image_paths: dict[str, Path], recipe: ViewR
     return CachedFeatures(ids, stacked[:, 0], stacked[:, 1], stacked[:, 2:])
 
 
+def _pool(workers: int):
+    """Processes where there are cores to spare (rendering is CPU-bound Python), else one thread."""
+    if workers <= 1:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="views")
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def augment_photo(photo: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Another shot of a real photo: a random crop (55–100 % of the area, aspect 3:4 to 4:3), turned a little,
+    mirrored half the time, exposure and white balance moved a little."""
+    width, height = photo.size
+    area = rng.uniform(0.55, 1.0) * width * height
+    aspect = np.exp(rng.uniform(np.log(3 / 4), np.log(4 / 3)))
+    w, h = min(int(np.sqrt(area * aspect)), width), min(int(np.sqrt(area / aspect)), height)
+    left, top = int(rng.integers(0, width - w + 1)), int(rng.integers(0, height - h + 1))
+    shot = photo.crop((left, top, left + w, top + h)).rotate(rng.uniform(-8, 8), Image.Resampling.BILINEAR)
+    if rng.random() < 0.5:
+        shot = ImageOps.mirror(shot)
+    gain = (1 + rng.uniform(-0.15, 0.15)) * (1 + rng.uniform(-0.06, 0.06, 3))
+    pixels = np.asarray(shot, np.float32) * gain.astype(np.float32)
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def compute_photo_features(engine: Engine, photos: Sequence, shots: int, root: Path, *,
+                           progress: bool = True) -> np.ndarray:
+    """(N, shots, D) features of real photos (objects with ``.path`` and ``.image()``): shot 0 is the photo as
+    taken, the others :func:`augment_photo` of it; framed as the engine frames user photos; cached per photo."""
+    directory = Path(root) / engine.features_fingerprint / f"photos-{shots}-{str(engine.framing).replace('+', '_')}"
+    directory.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for photo in tqdm(photos, desc="photo features", unit="photo", disable=not progress):
+        key = image_key(photo.path)
+        path = directory / f"{key}.npy"
+        if not path.is_file():
+            image = photo.image()
+            rng = np.random.default_rng(int(key[:12], 16))
+            taken = [image] + [augment_photo(image, rng) for _ in range(shots - 1)]
+            np.save(directory / f"{key}.tmp.npy", engine.photo_features(taken).numpy().astype(np.float16))
+            (directory / f"{key}.tmp.npy").replace(path)
+        rows.append(np.load(path))
+    return np.stack(rows).astype(np.float32) if rows else np.zeros((0, shots, 0), np.float32)
+
+
 def held_out_digest(rows: Sequence) -> str:
     """A short digest of a hold-out's ids: artifacts record it, the evaluation checks it."""
     return hashlib.sha256(",".join(sorted(row.id for row in rows)).encode()).hexdigest()[:16]
 
 
-def query_features(engine: Engine, queries: Sequence, root: Path, key: str) -> np.ndarray:
-    """Backbone features of evaluation photos (objects with ``.image``), cached under ``key``."""
-    path = Path(root) / engine.features_fingerprint / f"queries-{key}-{len(queries)}.npy"
+def query_features(engine: Engine, images: Sequence[Image.Image], root: Path, key: str) -> np.ndarray:
+    """Features of evaluation photos, framed as the engine frames user photos, cached under ``key``."""
+    path = Path(root) / engine.features_fingerprint / f"queries-{key}-{len(images)}-{engine.framing}.npy"
     if path.is_file():
         return np.load(path).astype(np.float32)
     size = engine.config.batch_size
-    features = np.concatenate([engine.backbone_features(engine.preprocess([q.image for q in queries[i:i + size]]))
-                               .numpy() for i in range(0, len(queries), size)])
+    features = np.concatenate([engine.photo_features(images[i:i + size]).numpy()
+                               for i in range(0, len(images), size)]) if images else np.zeros((0, 0), np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
     features = features.astype(np.float16)
     np.save(path, features)

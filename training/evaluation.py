@@ -1,19 +1,32 @@
-"""`fashionbot eval`: retrieval quality on a held-out split, with user-like photos (not catalog images) as queries."""
+"""`fashionbot eval`: retrieval quality on the held-out split and on real photos, the shipped model beside the plain
+backbone.
+
+Queries are photos, never catalog images: the held-out products photographed by the training generator
+(``easy``, ``hard``: what training learned from, so an optimistic row) and by the independent generator
+(``indep-easy``, ``indep-hard``: what models are chosen on), and real photos that other people took
+(``real``, scored on labels only). The catalog holds all products, held-out ones included.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
+from engine import Engine, EngineConfig
+from engine.embed import DEFAULT_QUERY_FRAMING
+from engine.heads import HeadArtifact
+from recommender.attributes import PRODUCT_LABELS
+from recommender.closeness import similarity_floor
 from recommender.rerank import rerank
 
 from .cache import ViewRecipe, compute_features, held_out_digest, query_features
+from .calibration import best_similarity, non_fashion_photos
 from .metrics import (
+    REAL,
     EvalQuery,
     attributes_rows,
     confusion_png,
@@ -22,48 +35,63 @@ from .metrics import (
     rank_catalog,
     retrieval_metrics,
 )
-from .sample import StyleRow, load_styles, split_holdout, styles_to_products
-from .views import user_view
+from .photo_sets import independent_queries, real_queries, training_generator_queries
+from .real_photos import load_evaluation_photos
+from .sample import load_styles, split_holdout, styles_to_products
 
 log = logging.getLogger(__name__)
 
-PRESETS = ("easy", "hard")
-
-
-def make_queries(holdout: Sequence[StyleRow], images_dir: Path, *, presets: Sequence[str] = PRESETS,
-                 views_per_item: int = 1, seed: int = 0) -> list[EvalQuery]:
-    """Phone-like photos of the held-out products, the same ones on every run (fixed seed)."""
-    rng = np.random.default_rng(seed)
-    queries = []
-    for row in holdout:
-        with Image.open(Path(images_dir) / f"{row.id}.jpg") as source:
-            product = source.convert("RGB")
-        for preset in presets:
-            for _ in range(views_per_item):
-                queries.append(EvalQuery(row.id, row.article_type or "", row.base_colour or "",
-                                         row.gender or "", preset, user_view(product, rng, preset)))
-    return queries
-
+RERANK_POOL_EVAL = 100
+# The rows the shipped model must never lose on against the plain backbone, and by which metrics.
+GUARDED_PRESETS = ("indep-easy", "indep-hard", REAL, "easy", "hard")
+GUARDED_METRICS = ("exact_r@1", "type_p@5")
+SHIPPED = "shipped: head + re-rank"
 
 
 @dataclass
 class SampleEvaluation:
-    """Side-by-side retrieval metrics, attribute-head accuracy and what the numbers mean."""
+    """Side-by-side retrieval metrics, the never-worse comparison, head accuracy and what the numbers mean."""
 
     table: dict[str, dict[str, dict[str, float]]]
     heads: dict[str, dict]
     notes: list[str]
-    pictures: list[Path]
+    pictures: list[Path] = field(default_factory=list)
+    closeness: dict[str, float] = field(default_factory=dict)  # "nothing close": floor and refused shares
+
+    def baseline(self) -> dict[str, dict[str, float]]:
+        """Per photo set and metric, the best any plain-backbone framing reached."""
+        plain = [by_preset for name, by_preset in self.table.items() if name.startswith("plain")]
+        return {preset: {metric: max(rows[preset][metric] for rows in plain if metric in rows.get(preset, {}))
+                         for metric in GUARDED_METRICS if any(metric in rows.get(preset, {}) for rows in plain)}
+                for preset in GUARDED_PRESETS if any(preset in rows for rows in plain)}
+
+    def comparison(self) -> list[tuple[str, str, float, float]]:
+        """(photos, metric, best plain backbone, shipped) for every guarded row."""
+        if SHIPPED not in self.table:
+            return []
+        shipped = self.table[SHIPPED]
+        return [(preset, metric, value, shipped[preset][metric])
+                for preset, metrics in self.baseline().items() for metric, value in metrics.items()
+                if metric in shipped.get(preset, {})]
+
+    def never_worse(self, tolerance: float = 0.0) -> bool:
+        return all(shipped >= plain - tolerance for _, _, plain, shipped in self.comparison())
 
     def report(self) -> str:
         lines = [*self.notes, "", format_table(self.table)]
-        approaches = list(self.table)
-        if len(approaches) > 1:
-            base = self.table[approaches[0]]
-            margins = {f"{name} − {approaches[0]}": {preset: {m: v - base[preset][m] for m, v in values.items()}
-                                                    for preset, values in by_preset.items()}
-                       for name, by_preset in self.table.items() if name != approaches[0]}
-            lines += ["", "margin over off-the-shelf features:", "", format_table(margins)]
+        if self.comparison():
+            lines += ["", "never worse than the plain backbone (its best framing per row):", "",
+                      "| photos | metric | plain backbone (best framing) | shipped | difference |",
+                      "|---|---|---|---|---|"]
+            lines += [f"| {preset} | {metric} | {plain:.3f} | {shipped:.3f} | {shipped - plain:+.3f}"
+                      f"{'' if shipped >= plain else ' ✗'} |" for preset, metric, plain, shipped in self.comparison()]
+            lines.append("\nverdict: " + ("the shipped model matches or beats the plain backbone on every row"
+                                          if self.never_worse() else "WORSE than the plain backbone on a row (✗)"))
+        if self.closeness:
+            shares = dict(self.closeness)
+            lines += ["", f"nothing close (best match below {shares.pop('floor'):.3f}), share of photos answered so:",
+                      ""]
+            lines += [f"  {name:<66} {share:.3f}" for name, share in shares.items()]
         for attribute, result in self.heads.items():
             lines += ["", f"{attribute} head: top-1 accuracy {result['accuracy']:.3f} on {result['scored']} photos"
                       + (f" ({result['unknown']} photos of labels the head does not know, not scored)"
@@ -74,80 +102,123 @@ class SampleEvaluation:
         return "\n".join(lines)
 
 
-def evaluate_sample(sample: Path, engine, artifact=None, *, cache_root: Path = Path("var/features"),
-                    out_dir: Path = Path("var/eval"), rerank_weights: dict[str, float] | None = None,
+def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", device: str = "auto",
+                    artifact: Path | None = None, real_photos: Path | None = None,
+                    cache_root: Path = Path("var/features"), out_dir: Path = Path("var/eval"),
                     fraction: float = 0.2, seed: int = 0) -> SampleEvaluation:
-    """Off-the-shelf features vs the learned head vs the head with re-ranking, on the sample's hold-out.
-
-    ``engine`` must be a backbone-only engine (its features feed both approaches); ``artifact`` is a
-    :class:`engine.heads.HeadArtifact` or None. The catalog holds every product, held-out ones included;
-    the queries are user-like photos of the held-out products (fixed seed).
-    """
+    """The plain backbone (whole frame and the default framing) and, with ``artifact`` (a head file), the learned
+    head with and without re-ranking, on every photo set."""
     rows = load_styles(Path(sample) / "styles.csv")
     _, holdout = split_holdout(rows, fraction=fraction, seed=seed)
     products = styles_to_products(rows, Path(sample) / "images")
-    catalog = compute_features(engine, {p.id: Path(p.image_link) for p in products}, ViewRecipe(views=0),
-                               cache_root, progress=False).clean
-    queries = make_queries(holdout, Path(sample) / "images", seed=seed)
-    photos = query_features(engine, queries, cache_root, f"{held_out_digest(holdout)}-{seed}")
-    notes = [f"catalog: all {len(products)} products of {sample} (the held-out ones too: a shop's catalog holds "
-             f"the product a user photographs); queries: {len(queries)} user-like photos ({', '.join(PRESETS)}, "
-             f"seed {seed}) of the {len(holdout)} held-out products (split fraction {fraction}, seed {seed})."]
+    held = [product for product in products if product.id in {row.id for row in holdout}]
+    queries = training_generator_queries(held, seed=seed) + independent_queries(held, seed=seed)
+    if real_photos is not None and Path(real_photos).is_dir():
+        queries += real_queries(load_evaluation_photos(real_photos))
+    key = f"{held_out_digest(holdout)}-{seed}"
+    notes = [f"catalog: all {len(products)} products of {sample}; queries: {len(held)} held-out products (split "
+             f"fraction {fraction}, seed {seed}) photographed by the training generator (easy, hard) and by the "
+             f"independent one (indep-easy, indep-hard), and {sum(q.preset == REAL for q in queries)} real photos "
+             f"({real_photos}; real: labels only, gender Unisex agrees with either)."]
 
-    def unit(x: np.ndarray) -> np.ndarray:
-        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-    table = {f"off-the-shelf {engine.backbone_name}, cosine":
-             retrieval_metrics(queries, rank_catalog(unit(photos), unit(catalog), products, 11))}
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for framing in ("whole", DEFAULT_QUERY_FRAMING):
+        engine = Engine.load(EngineConfig(backbone=backbone, device=device, artifact=None, query_framing=framing))
+        catalog, photos = _features(engine, products, queries, cache_root, key)
+        table[f"plain {engine.backbone_name}, {framing}"] = retrieval_metrics(
+            queries, rank_catalog(_unit(photos), _unit(catalog), products, 11))
     heads, pictures = {}, []
     if artifact is not None:
-        trained = artifact.training.get("held_out", {})
-        honest = (trained.get("fraction") == fraction and trained.get("seed") == seed
-                  and trained.get("ids_sha256", held_out_digest(holdout)) == held_out_digest(holdout))
-        notes.append(f"head {artifact.training.get('name', '?')} (sha256 {artifact.sha256[:12]}): trained on "
-                     f"{artifact.training.get('items', '?')} items; "
-                     + ("the held-out products' images were never used in training or validation."
-                        if honest else "WARNING: it was trained with another split — these numbers are not honest."))
-        head = artifact.head
-        weights = rerank_weights if rerank_weights is not None else artifact.training.get("rerank", {})
-        keep = int(artifact.training.get("rerank_keep_top", 0))
-        variants = [("learned head", head, {}, 0), (None, head, weights, keep)]
-        if head.spec.raw_weight > 0:
-            variants.insert(0, ("learned projection alone (raw_weight 0)", head.with_raw_weight(0.0), {}, 0))
-        for other in ({**weights, "category": 0.3}, weights):
-            for other_keep in (0, 1):
-                if (other, other_keep) != (weights, keep) and any(other.values()):
-                    variants.append((None, head, other, other_keep))
-        for name, variant, variant_weights, keep_top in variants:
-            if name is None and not any(variant_weights.values()):
-                continue
-            label = ", ".join(f"{key} {value:g}" for key, value in variant_weights.items() if value)
-            name = name or f"learned head + re-rank ({label}{', top 1 kept' if keep_top else ''})"
-            catalog_vectors, _ = variant.infer(catalog)
-            vectors, probabilities = variant.infer(photos)
-            hits = rank_catalog(vectors, catalog_vectors, products, RERANK_POOL_EVAL)
-            if any(variant_weights.values()):
-                rows_attributes = attributes_rows(probabilities, head.spec.vocabularies)
-                hits = [rerank(row, attributes, variant_weights, keep_top)
-                        for row, attributes in zip(hits, rows_attributes, strict=True)]
-            table[name] = retrieval_metrics(queries, [row[:11] for row in hits])
-        notes.append(f"learned head: retrieval vectors blend backbone and learned projection (raw_weight "
-                     f"{head.spec.raw_weight:g}); re-rank chosen on validation: {weights}, visual top {keep} "
-                     f"kept in place")
-        truth = {"category": [q.article_type for q in queries], "colour": [q.colour for q in queries],
-                 "gender": [q.gender for q in queries],
-                 "usage": [next(r.usage or "" for r in holdout if r.id == q.product_id) for q in queries]}
-        for attribute, labels in truth.items():
-            if attribute not in probabilities:
-                continue
-            vocabulary = head.spec.vocabularies[attribute]
-            heads[attribute] = head_accuracy(labels, probabilities[attribute], vocabulary)
-            predicted = [vocabulary[i] for i in probabilities[attribute].argmax(axis=1)]
-            if attribute in ("category", "colour"):
-                pictures.append(confusion_png(labels, predicted, Path(out_dir) / f"confusion-{attribute}.png",
-                                              f"{attribute} head on {len(labels)} user-like photos of held-out "
-                                              f"products (accuracy {heads[attribute]['accuracy']:.3f})"))
-    return SampleEvaluation(table, heads, notes, pictures)
+        engine = Engine.load(EngineConfig(backbone=backbone, device=device, artifact=artifact, query_framing="auto"))
+        trained = engine.head
+        notes.append(_honesty(trained, holdout, fraction, seed))
+        catalog, photos = _features(engine, products, queries, cache_root, key)
+        head = engine.head.head
+        weights = trained.training.get("rerank", {})
+        keep = int(trained.training.get("rerank_keep_top", 0))
+        catalog_vectors, _ = head.infer(catalog)
+        vectors, probabilities = head.infer(photos)
+        hits = rank_catalog(vectors, catalog_vectors, products, RERANK_POOL_EVAL)
+        table[f"learned head, {engine.framing}"] = retrieval_metrics(queries, [row[:11] for row in hits])
+        if any(weights.values()):
+            rows_attributes = attributes_rows(probabilities, head.spec.vocabularies)
+            hits = [rerank(row, attributes, weights, keep) for row, attributes in zip(hits, rows_attributes,
+                                                                                      strict=True)]
+        table[SHIPPED] = retrieval_metrics(queries, [row[:11] for row in hits])
+        notes.append(f"shipped: {trained.training.get('name', '?')} on {engine.backbone_name}"
+                     f"{' (last stage fine-tuned)' if trained.backbone_state else ''}, photos framed {engine.framing}, "
+                     f"vectors blend backbone and projection (raw_weight {head.spec.raw_weight:g}), re-rank {weights} "
+                     f"keeping the visual top {keep} (all chosen on validation photos training never used)")
+        heads, pictures = _head_report(queries, probabilities, head.spec.vocabularies, out_dir)
+        closeness = _closeness(engine, queries, vectors, catalog_vectors, products)
+    return SampleEvaluation(table, heads, notes, pictures, closeness)
 
 
-RERANK_POOL_EVAL = 100
+def _closeness(engine: Engine, queries: Sequence[EvalQuery], vectors: np.ndarray, catalog_vectors: np.ndarray,
+               products) -> dict[str, float]:
+    """How often the shipped engine says "nothing close": to garments (false refusals), to photos that show no
+    clothing (the rest are false matches), and to garments whose kind the catalog lacks."""
+    floor = similarity_floor(engine)
+    if floor is None:
+        return {}
+    best = best_similarity(vectors, catalog_vectors)
+    out = {"floor": floor}
+    for preset in dict.fromkeys(q.preset for q in queries):
+        rows = [i for i, q in enumerate(queries) if q.preset == preset]
+        out[f"{preset} garment photos (false refusals)"] = float((best[rows] < floor).mean())
+    others = non_fashion_photos()
+    if others:
+        outside, _ = engine.head.head.infer(engine.photo_features([image for _, image in others]).numpy())
+        out[f"{len(others)} photos of no clothing (scikit-image; right refusals)"] = float(
+            (best_similarity(outside, catalog_vectors) < floor).mean())
+    real = [i for i, q in enumerate(queries) if q.preset == REAL]
+    if real:
+        kinds = np.array([PRODUCT_LABELS["category"](product) for product in products])
+        missing = [float((vectors[i] @ catalog_vectors[~np.isin(kinds, queries[i].types())].T).max()) for i in real]
+        out["real photos, their kind removed from the catalog (right refusals)"] = float(np.mean(
+            [value < floor for value in missing]))
+    return out
+
+
+def _features(engine: Engine, products, queries: Sequence[EvalQuery], cache_root: Path,
+              key: str) -> tuple[np.ndarray, np.ndarray]:
+    catalog = compute_features(engine, {p.id: Path(p.image_link) for p in products}, ViewRecipe(views=0),
+                               cache_root, progress=False).clean
+    return catalog, query_features(engine, [q.image for q in queries], cache_root, f"eval-{key}")
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def _honesty(artifact: HeadArtifact, holdout, fraction: float, seed: int) -> str:
+    trained = artifact.training.get("held_out", {})
+    honest = (trained.get("fraction") == fraction and trained.get("seed") == seed
+              and trained.get("ids_sha256", held_out_digest(holdout)) == held_out_digest(holdout))
+    return (f"head {artifact.training.get('name', '?')} (sha256 {artifact.sha256[:12]}): trained on "
+            f"{artifact.training.get('items', '?')} catalog items and "
+            f"{artifact.training.get('real_photos', {}).get('trained', 0)} real photos; "
+            + ("the held-out products' images were never used in training or validation, nor were the real "
+               "evaluation photos." if honest else
+               "WARNING: it was trained with another split — these numbers are not honest."))
+
+
+def _head_report(queries: Sequence[EvalQuery], probabilities: dict[str, np.ndarray],
+                 vocabularies: dict[str, list[str]], out_dir: Path) -> tuple[dict[str, dict], list[Path]]:
+    """Head accuracy on the photos no training generator made (independent generator and real)."""
+    rows = [i for i, q in enumerate(queries) if q.preset.startswith("indep") or q.preset == REAL]
+    truth = {"category": [queries[i].article_type for i in rows], "colour": [queries[i].colour for i in rows],
+             "gender": [queries[i].gender for i in rows]}
+    heads, pictures = {}, []
+    for attribute, labels in truth.items():
+        if attribute not in probabilities:
+            continue
+        vocabulary = vocabularies[attribute]
+        matrix = probabilities[attribute][rows]
+        heads[attribute] = head_accuracy(labels, matrix, vocabulary)
+        if attribute in ("category", "colour"):
+            predicted = [vocabulary[i] for i in matrix.argmax(axis=1)]
+            pictures.append(confusion_png(labels, predicted, Path(out_dir) / f"confusion-{attribute}.png",
+                                          f"{attribute} head on {len(labels)} photos no training generator made "
+                                          f"(accuracy {heads[attribute]['accuracy']:.3f})"))
+    return heads, pictures

@@ -1,8 +1,12 @@
-"""Fine-tuning the backbone's last stage together with the head, on user-like views rendered on the fly.
+"""Fine-tuning the backbone's last stage together with the head, on user-like views and real photos.
 
 Meant for a GPU (the CPU path trains heads only, on the feature cache), but ``device`` is a parameter, so the
 same code runs on the CPU in a tiny test. Only the last block group and the final convolution learn; the
 rest of the network stays frozen, which keeps the tuned weights small enough to ship inside the artifact.
+
+Rendering a view costs far more than a training step on a GPU, so a pool of views of every item is rendered
+once (worker processes), framed as user photos are (``engine.framing``) and kept as uint8 tensors on the
+device; each step draws from the pool and mirrors at random.
 """
 
 from __future__ import annotations
@@ -19,9 +23,13 @@ from tqdm import tqdm
 
 from catalog.product import Product
 from engine.device import autocast_dtype
+from engine.framing import Framing, frame_view
+from engine.garment import GarmentLocator
 from engine.heads import FashionHead, HeadSpec
 
-from .fit import FitParams, Objective, label_matrix, optimiser_for, pair_step, sampling_weights
+from .cache import augment_photo
+from .fit import FitParams, Objective, label_matrix, optimiser_for, pair_step, sampling_weights, set_loss
+from .parallel import render_all
 from .views import user_view
 
 log = logging.getLogger(__name__)
@@ -47,20 +55,71 @@ def tail_state(model: nn.Module, tail: dict[str, nn.Module]) -> dict[str, torch.
             for prefix, module in tail.items() for key, value in module.state_dict().items()}
 
 
-def finetune(model: nn.Module, preprocess, products: Sequence[Product], vocabularies: dict[str, list[str]],
-             params: FitParams, *, device: str | torch.device = "cpu", stages: int = 1,
-             progress: bool = False) -> tuple[FashionHead, dict[str, torch.Tensor]]:
+class PixelPool:
+    """Images as uint8 (N, 3, H, W) on the device, normalised per batch the model's way."""
+
+    def __init__(self, images: Sequence[Image.Image], size: tuple[int, int], mean, std, device: torch.device):
+        height, width = size
+        arrays = np.stack([np.asarray(image.convert("RGB").resize((width, height), Image.Resampling.BICUBIC))
+                           for image in images]) if images else np.zeros((0, height, width, 3), np.uint8)
+        self.pixels = torch.from_numpy(arrays).permute(0, 3, 1, 2).contiguous().to(device)
+        self.mean = torch.tensor(mean, device=device).view(1, 3, 1, 1) * 255
+        self.std = torch.tensor(std, device=device).view(1, 3, 1, 1) * 255
+
+    def __len__(self) -> int:
+        return len(self.pixels)
+
+    def batch(self, rows: torch.Tensor, mirror: torch.Tensor | None = None) -> torch.Tensor:
+        pixels = self.pixels[rows].float()
+        if mirror is not None:
+            pixels = torch.where(mirror.view(-1, 1, 1, 1), pixels.flip(3), pixels)
+        return ((pixels - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
+
+
+def _render_pool(path: str, views: int, seed: int) -> list[Image.Image]:
+    with Image.open(path) as source:
+        image = source.convert("RGB")
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(views):
+        shown = ImageOps.mirror(image) if rng.random() < 0.5 else image
+        out.append(user_view(shown, rng, "hard" if rng.random() < 0.5 else "easy"))
+    return out
+
+
+def _shoot_photos(path: str, shots: int, seed: int) -> list[Image.Image]:
+    with Image.open(path) as source:
+        photo = ImageOps.exif_transpose(source).convert("RGB")
+    rng = np.random.default_rng(seed)
+    return [photo] + [augment_photo(photo, rng) for _ in range(shots - 1)]
+
+
+def framed(images: Sequence[Image.Image], framing: Framing, locator: GarmentLocator | None,
+           rng: np.random.Generator) -> list[Image.Image]:
+    """Each image framed by one of the framing's views, chosen at random: what a user photo's views look like."""
+    masks = locator.masks(images) if framing.needs_garment and locator is not None else [None] * len(images)
+    return [frame_view(image, framing.views[int(rng.integers(len(framing.views)))], mask)
+            for image, mask in zip(images, masks, strict=True)]
+
+
+def finetune(model: nn.Module, data_config: dict, products: Sequence[Product], vocabularies: dict[str, list[str]],
+             params: FitParams, *, device: str | torch.device = "cpu", stages: int = 1, progress: bool = False,
+             framing: Framing | None = None, locator: GarmentLocator | None = None,
+             views_per_item: int = 8, real_photos: Sequence = (), real_shots: int = 4,
+             workers: int | None = None) -> tuple[FashionHead, dict[str, torch.Tensor]]:
     """Train the backbone's tail and a new head together; returns the head and the tail's state (CPU).
 
-    ``model`` is a pooled-feature timm backbone (it is modified in place); ``preprocess`` maps a list of PIL
-    images to a (N, 3, H, W) batch (``Engine.preprocess``). Each step renders one user-like view of every
-    sampled item, paired with its catalog image (or a second view).
+    ``model`` is a pooled-feature timm backbone (it is modified in place); ``data_config`` its data config
+    (``Engine.data_config``: input size, mean, std; images are squashed to the input size). Each step pairs a pooled
+    user-like view of every sampled item with its catalog image (or another view) and, with ``real_photos``
+    (objects with ``.path`` and ``.categories``), adds a batch of real photos' category-set loss.
     """
     device = torch.device(device)
+    framing = framing or Framing()
     rng = np.random.default_rng(params.seed)
     generator = torch.Generator().manual_seed(params.seed)
     torch.manual_seed(params.seed)
-    model.to(device).eval()  # batch-norm statistics stay as they are: batches here are small
+    model.to(device).eval()  # batch-norm statistics stay as they are: batches are drawn class-balanced
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     tail = trainable_tail(model, stages)
@@ -76,29 +135,71 @@ def finetune(model: nn.Module, preprocess, products: Sequence[Product], vocabula
     labels = {name: torch.from_numpy(values).to(device)
               for name, values in label_matrix(products, vocabularies).items()}
     sampling = sampling_weights(labels.get("category"), len(products), params.balance)
-    images = [_load(product) for product in products]
+
+    _, height, width = data_config["input_size"]
+    size, mean, std = (int(height), int(width)), tuple(data_config["mean"]), tuple(data_config["std"])
+    clean = PixelPool([_load(product) for product in products], size, mean, std, device)
+    rendered = render_all([(product.image_link, views_per_item, params.seed * 100_003 + i)
+                           for i, product in enumerate(products)], _render_pool, workers)
+    views = PixelPool(framed([view for item in rendered for view in item], framing, locator, rng),
+                      size, mean, std, device)
+    real = _real_pool(real_photos, vocabularies, real_shots, params, framing, locator, rng, workers, size, mean,
+                      std, device)
+    log.info("fine-tuning on %d items (%d pooled views each) and %d real photos × %d shots", len(products),
+             views_per_item, len(real[0]) // max(real_shots, 1) if real else 0, real_shots)
     dtype = autocast_dtype(device)
     batch = min(params.batch_items, len(products))
 
     head.train()
     for step in tqdm(range(params.steps), desc="fine-tune", disable=not progress, leave=False):
         items = torch.multinomial(sampling, batch, replacement=False, generator=generator)
-        first, second = [], []
-        for item in items.tolist():
-            image = ImageOps.mirror(images[item]) if rng.random() < 0.5 else images[item]
-            first.append(user_view(image, rng, "hard" if rng.random() < 0.5 else "easy"))
-            second.append(images[item] if rng.random() < params.clean_share else user_view(image, rng, "easy"))
-        pixels = preprocess(first + second).to(device).contiguous(memory_format=torch.channels_last)
+        view_rows = items * views_per_item + torch.randint(views_per_item, (batch,), generator=generator)
+        second_rows = items * views_per_item + torch.randint(views_per_item, (batch,), generator=generator)
+        use_clean = torch.rand(batch, generator=generator) < params.clean_share
+        mirror = torch.rand(2 * batch, generator=generator) < 0.5
+        first = views.batch(view_rows.to(device), mirror[:batch].to(device))
+        second = torch.where(use_clean.to(device).view(-1, 1, 1, 1), clean.batch(items.to(device)),
+                             views.batch(second_rows.to(device), mirror[batch:].to(device)))
+        pixels = torch.cat([first, second])
+        photo_rows = None
+        if real:
+            photo_rows = torch.randint(len(real[0]), (min(params.real_items, len(real[0])),), generator=generator)
+            pixels = torch.cat([pixels, real[0].batch(photo_rows.to(device))])
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            features = model(pixels)
+            features = model(pixels.contiguous(memory_format=torch.channels_last))
         vectors, logits = head.project(features.float())
-        loss = pair_step(objective, optimiser, schedule, vectors, logits, items.to(device), labels)
-        if step % 50 == 0 or step == params.steps - 1:
+        extra = None
+        if photo_rows is not None:
+            extra = params.real_weight * set_loss(logits["category"][2 * batch:], real[1][photo_rows.to(device)])
+            vectors, logits = vectors[:2 * batch], {name: value[:2 * batch] for name, value in logits.items()}
+        loss = pair_step(objective, optimiser, schedule, vectors, logits, items.to(device), labels, extra)
+        if step % 100 == 0 or step == params.steps - 1:
             log.info("fine-tune step %d/%d loss %.4f", step + 1, params.steps, loss.item())
     head.eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     return head.cpu(), tail_state(model, tail)
+
+
+def _real_pool(photos: Sequence, vocabularies: dict[str, list[str]], shots: int, params: FitParams,
+               framing: Framing, locator: GarmentLocator | None, rng: np.random.Generator, workers: int,
+               size, mean, std, device) -> tuple[PixelPool, torch.Tensor] | None:
+    """Real photos' shots (framed) and, per shot, which categories it may show; None without any."""
+    labels = vocabularies.get("category", [])
+    position = {label: index for index, label in enumerate(labels)}
+    usable = [photo for photo in photos if any(category in position for category in photo.categories)]
+    if not usable or params.real_weight == 0:
+        return None
+    shot_lists = render_all([(str(photo.path), shots, params.seed * 7919 + i) for i, photo in enumerate(usable)],
+                            _shoot_photos, workers)
+    allowed = torch.zeros((len(usable) * shots, len(labels)), dtype=torch.bool)
+    for row, photo in enumerate(usable):
+        for category in photo.categories:
+            if category in position:
+                allowed[row * shots:(row + 1) * shots, position[category]] = True
+    pool = PixelPool(framed([shot for item in shot_lists for shot in item], framing, locator, rng), size, mean, std,
+                     device)
+    return pool, allowed.to(device)
 
 
 def _load(product: Product) -> Image.Image:

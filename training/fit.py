@@ -32,12 +32,12 @@ ATTRIBUTE_WEIGHTS = {"category": 1.0, "colour": 0.6, "gender": 0.4, "usage": 0.3
 
 @dataclass(frozen=True)
 class FitParams:
-    # Defaults: the grid's winner on the shared sample (models/fashion-head-v1.pt).
-    lr: float = 5e-4
-    weight_decay: float = 1e-3
+    # Defaults: the grid's winner on the shared sample (models/fashion-head-v2.pt).
+    lr: float = 1e-3
+    weight_decay: float = 5e-2
     width: int = 768
     proj_dim: int = 128
-    margin: float = 0.3  # triplet margin (cosine) between the same product and others
+    margin: float = 0.1  # triplet margin (cosine) between the same product and others
     dropout: float = 0.3
     steps: int = 400
     batch_items: int = 96
@@ -45,11 +45,52 @@ class FitParams:
     balance: float = 0.5  # item sampling weight ∝ (category size)^-balance: 0 = natural, 1 = uniform classes
     clean_share: float = 0.6  # chance that an item's second sample is its catalog image (else another view)
     category_metric_weight: float = 0.0  # Proxy-Anchor loss on categories, pulling same-category items together
+    real_items: int = 48  # real photos per step (when there are any): their category heads learn from real shots
+    real_weight: float = 1.0  # how much their category loss counts beside the catalog's
     seed: int = 0
 
     def describe(self) -> str:
         return (f"lr={self.lr:g} wd={self.weight_decay:g} width={self.width} margin={self.margin:g} "
                 f"category_metric={self.category_metric_weight:g} steps={self.steps}")
+
+
+@dataclass(frozen=True)
+class RealPhotos:
+    """Real photos for training: ``features`` (N, shots, D) and ``allowed`` (N, categories), which of the
+    category head's labels each photo may show (a coarse label such as "Pants" allows several)."""
+
+    features: np.ndarray
+    allowed: np.ndarray
+
+    def __post_init__(self) -> None:
+        if len(self.features) != len(self.allowed):
+            raise ValueError(f"{len(self.features)} photos' features but {len(self.allowed)} label sets")
+
+
+def set_loss(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+    """−log P(the label is one of the allowed ones): a photo labelled "Pants" may be Jeans, Trousers or Track
+    Pants, and the head is only told it is one of them (partial-label learning)."""
+    inside = torch.logsumexp(logits.masked_fill(~allowed, float("-inf")), dim=1)
+    return (torch.logsumexp(logits, dim=1) - inside).mean()
+
+
+class RealPhotoBatches:
+    """Draws a batch of real photos (one random shot each) per step, on the head's device."""
+
+    def __init__(self, photos: RealPhotos, params: FitParams, device: torch.device, generator: torch.Generator):
+        keep = photos.allowed.any(axis=1)
+        self.features = torch.from_numpy(photos.features[keep]).to(device)
+        self.allowed = torch.from_numpy(photos.allowed[keep]).to(device)
+        self.size, self.weight = min(params.real_items, len(self.features)), params.real_weight
+        self.generator = generator
+
+    def loss(self, head: FashionHead) -> torch.Tensor | None:
+        if self.size == 0 or self.weight == 0:
+            return None
+        rows = torch.randint(len(self.features), (self.size,), generator=self.generator).to(self.features.device)
+        shots = torch.randint(self.features.shape[1], (self.size,), generator=self.generator).to(rows.device)
+        _, logits = head.project(self.features[rows, shots])
+        return self.weight * set_loss(logits["category"], self.allowed[rows])
 
 
 def label_matrix(products: Sequence[Product], vocabularies: dict[str, list[str]]) -> dict[str, np.ndarray]:
@@ -110,8 +151,10 @@ def optimiser_for(modules: list[nn.Module], objective: Objective, params: FitPar
 
 
 def fit_head(features: CachedFeatures, products: Sequence[Product], vocabularies: dict[str, list[str]],
-             params: FitParams, *, device: str | torch.device = "cpu", progress: bool = False) -> FashionHead:
-    """Train a :class:`FashionHead` on ``features`` (one row per product, in ``products``' order)."""
+             params: FitParams, *, device: str | torch.device = "cpu", progress: bool = False,
+             real: RealPhotos | None = None) -> FashionHead:
+    """Train a :class:`FashionHead` on ``features`` (one row per product, in ``products``' order) and, with
+    ``real``, real photos' category sets."""
     if [p.id for p in products] != features.ids:
         raise ValueError("features and products must list the same items in the same order")
     if features.views.shape[1] < 1:
@@ -129,6 +172,8 @@ def fit_head(features: CachedFeatures, products: Sequence[Product], vocabularies
     head = FashionHead(HeadSpec(in_dim, params.width, params.proj_dim, vocabularies, params.dropout)).to(device)
     objective = Objective(vocabularies, params).to(device)
     optimiser, schedule = optimiser_for([head], objective, params)
+    photos = RealPhotoBatches(real, params, device, generator) if real is not None and "category" in vocabularies \
+        else None
     head.train()
     batch = min(params.batch_items, n_items)
     for step in tqdm(range(params.steps), desc="fit", disable=not progress, leave=False):
@@ -139,7 +184,8 @@ def fit_head(features: CachedFeatures, products: Sequence[Product], vocabularies
         catalog = clean[items, torch.randint(2, (batch,), generator=generator).to(device)]
         second = torch.where(use_clean[:, None], catalog, other_view)
         vectors, logits = head.project(torch.cat([first, second]))
-        loss = pair_step(objective, optimiser, schedule, vectors, logits, items, labels)
+        loss = pair_step(objective, optimiser, schedule, vectors, logits, items, labels,
+                         photos.loss(head) if photos else None)
         if step % 200 == 0 or step == params.steps - 1:
             log.debug("step %d loss %.4f", step, loss.item())
     head.eval()
@@ -147,10 +193,14 @@ def fit_head(features: CachedFeatures, products: Sequence[Product], vocabularies
 
 
 def pair_step(objective: Objective, optimiser: torch.optim.Optimizer, schedule, vectors: torch.Tensor,
-              logits: dict[str, torch.Tensor], items: torch.Tensor, labels: dict[str, torch.Tensor]) -> torch.Tensor:
-    """One optimisation step on a batch of pairs: rows i and i+len(items) are two views of item i."""
+              logits: dict[str, torch.Tensor], items: torch.Tensor, labels: dict[str, torch.Tensor],
+              extra: torch.Tensor | None = None) -> torch.Tensor:
+    """One optimisation step on a batch of pairs: rows i and i+len(items) are two views of item i; ``extra``
+    is another loss term of the same step (the real photos')."""
     pair_labels = {name: torch.cat([values[items]] * 2) for name, values in labels.items()}
     loss = objective(vectors, logits, torch.cat([items, items]), pair_labels)
+    if extra is not None:
+        loss = loss + extra
     optimiser.zero_grad(set_to_none=True)
     loss.backward()
     optimiser.step()

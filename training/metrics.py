@@ -23,21 +23,37 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EvalQuery:
+    """One query photo and what counts as a right answer. ``product_id`` is the photographed catalog product
+    (``exact``), or only a name for a real photo of something the catalog does not hold; ``article_types``,
+    when given, are every category the photo may show (a coarse label), else just ``article_type``."""
+
     product_id: str
     article_type: str
     colour: str
     gender: str
     preset: str
-    image: Image.Image
+    image: Image.Image | None
+    article_types: tuple[str, ...] = ()
+    exact: bool = True
+
+    def types(self) -> tuple[str, ...]:
+        return self.article_types or (self.article_type,)
 
 
 article_type = PRODUCT_LABELS["category"]
+REAL = "real"  # the preset of real photos: no catalog product is the one photographed
 
 
-LABELS: dict[str, tuple[Callable[[EvalQuery], str], Callable[[Product], str]]] = {
-    "type": (lambda q: q.article_type, article_type),
-    "colour": (lambda q: q.colour, lambda p: p.color or ""),
-    "gender": (lambda q: q.gender, lambda p: p.gender or ""),
+def same_gender(wanted: str, product: Product) -> bool:
+    """Unisex on either side agrees with anything (a flat-lay does not tell; unisex products suit both)."""
+    gender = product.gender or ""
+    return wanted == gender or "Unisex" in (wanted, gender)
+
+
+LABELS: dict[str, Callable[[EvalQuery, Product], bool]] = {
+    "type": lambda q, p: article_type(p) in q.types(),
+    "colour": lambda q, p: q.colour == (p.color or ""),
+    "gender": lambda q, p: same_gender(q.gender, p),
 }
 
 
@@ -45,22 +61,25 @@ def retrieval_metrics(queries: Sequence[EvalQuery], results: Sequence[Sequence[S
                       k: int = 5) -> dict[str, dict[str, float]]:
     """Per preset: P@k of same type / colour / gender among the *other* products shown (the photographed
     item itself is excluded, so finding it does not inflate category precision), mAP@10 of same type,
-    and recall@1 / @10 of the exact photographed product."""
+    and, where the photographed product is in the catalog, recall@1 / @10 of it."""
     sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     counts: dict[str, int] = defaultdict(int)
+    exact: dict[str, int] = defaultdict(int)
     for query, hits in zip(queries, results, strict=True):
         ids = [hit.product.id for hit in hits]
         others = [hit.product for hit in hits if hit.product.id != query.product_id]
         row = sums[query.preset]
         counts[query.preset] += 1
-        for name, (wanted, label) in LABELS.items():
+        for name, agrees in LABELS.items():
             top = others[:k]
-            row[f"{name}_p@{k}"] += sum(label(p) == wanted(query) for p in top) / max(len(top), 1)
-        row["type_map@10"] += _average_precision([article_type(p) == query.article_type for p in others[:10]])
-        row["exact_r@1"] += ids[:1] == [query.product_id]
-        row["exact_r@10"] += query.product_id in ids[:10]
-    return {preset: {name: value / counts[preset] for name, value in row.items()}
-            for preset, row in sums.items()}
+            row[f"{name}_p@{k}"] += sum(agrees(query, p) for p in top) / max(len(top), 1)
+        row["type_map@10"] += _average_precision([LABELS["type"](query, p) for p in others[:10]])
+        if query.exact:
+            exact[query.preset] += 1
+            row["exact_r@1"] += ids[:1] == [query.product_id]
+            row["exact_r@10"] += query.product_id in ids[:10]
+    return {preset: {name: value / (exact[preset] if name.startswith("exact") else counts[preset])
+                     for name, value in row.items()} for preset, row in sums.items()}
 
 
 def _average_precision(relevant: list[bool]) -> float:
@@ -78,7 +97,8 @@ def format_table(rows: dict[str, dict[str, dict[str, float]]]) -> str:
     lines = ["| approach | photos | " + " | ".join(metrics) + " |", "|---|---|" + "---|" * len(metrics)]
     for approach, by_preset in rows.items():
         for preset, values in by_preset.items():
-            lines.append(f"| {approach} | {preset} | " + " | ".join(f"{values[m]:.3f}" for m in metrics) + " |")
+            lines.append(f"| {approach} | {preset} | "
+                         + " | ".join(f"{values[m]:.3f}" if m in values else "–" for m in metrics) + " |")
     return "\n".join(lines)
 
 

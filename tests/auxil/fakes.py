@@ -90,6 +90,7 @@ class FakeRecommender:
         self.photos = self.active = self.max_active = 0
         self.closed = False
         self._reindexing = False
+        self.similarity_floor: float | None = None  # set it to make photos find "nothing close"
 
     async def photo(self, image_bytes: bytes) -> Query:
         self.active += 1
@@ -135,6 +136,10 @@ class FakeRecommender:
                                time.monotonic() - started)
         finally:
             self._reindexing = False
+
+    @property
+    def min_similarity(self) -> float | None:
+        return self.similarity_floor
 
     @property
     def reindexing(self) -> bool:

@@ -51,8 +51,11 @@ def test_recommend_json_finds_the_photographed_products(demo_index):
     found = 0
     for path, line in zip(PHOTOS, lines, strict=False):
         results = line["results"]
-        assert len(results) == 5 and results[0]["score"] >= results[-1]["score"]
-        assert {"id", "score", "title", "link", "image_link"} <= results[0].keys()
+        scores = [r["score"] for r in results]
+        assert len(results) == 5 and scores == sorted(scores, reverse=True)  # best first, by the score shown
+        assert [r["rank"] for r in results] == [1, 2, 3, 4, 5]
+        assert {"id", "score", "similarity", "title", "link", "image_link"} <= results[0].keys()
+        assert all(-1 <= r["similarity"] <= 1 for r in results)
         assert results[0]["link"].startswith("https://www.myntra.com/")
         found += path.stem.rsplit("-", 1)[-1] in [r["id"] for r in results]
     assert found >= len(PHOTOS) - 2  # user-like photos of catalog items find those items

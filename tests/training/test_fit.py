@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -36,7 +38,7 @@ def test_training_beats_off_the_shelf_on_held_out_views(tiny_features, tiny_cata
     train, held_out = split(tiny_catalog, 0.34, seed=0)
     head = fit_head(features.subset([p.id for p in train]), train, vocabularies(train, 2), TINY_PARAMS)
     # Queries: views of the held-out items, never trained on; catalog: every item's clean image.
-    validation = Validation(features, tiny_catalog, {p.id for p in held_out}, views=3)
+    validation = Validation.from_views(features, tiny_catalog, {p.id for p in held_out}, views=3)
     learned = validation.score(head, {"category": 0.3})
 
     def unit(x):
@@ -46,6 +48,27 @@ def test_training_beats_off_the_shelf_on_held_out_views(tiny_features, tiny_cata
                                                                 unit(features.clean), tiny_catalog, 11))["val"]
     assert learned["type_acc"] >= 0.6
     assert learned["type_p@5"] >= frozen["type_p@5"] + 0.05, (learned, frozen)
+
+
+def real_photo_set(folder: Path) -> Path:
+    """The demo's user-like photos as a real-photo set with coarse labels, two photographers."""
+    import csv
+    import shutil
+
+    real = folder / "real"
+    (real / "images").mkdir(parents=True)
+    coarse = {"Tshirts": "Tshirts|Tops", "Shirts": "Shirts", "Casual Shoes": "Casual Shoes|Sports Shoes",
+              "Heels": "Heels|Flats", "Kurtas": "Kurtas", "Jeans": "Jeans|Trousers"}
+    demo = Path(__file__).resolve().parents[2] / "demo"
+    types = {row["id"]: row["article_type"] for row in csv.DictReader((demo / "catalog.csv").open())}
+    with (real / "labels.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["image", "label", "sender_id", "article_types"])
+        for number, photo in enumerate(sorted((demo / "photos").glob("*.jpg"))):
+            kind = types[photo.stem.rsplit("-", 1)[-1]]
+            shutil.copy(photo, real / "images" / photo.name)
+            writer.writerow([photo.name, kind, number % 2, coarse.get(kind, kind)])
+    return real
 
 
 def test_train_writes_an_artifact_the_engine_loads(tmp_path, tiny_features, tiny_catalog):
@@ -59,12 +82,18 @@ def test_train_writes_an_artifact_the_engine_loads(tmp_path, tiny_features, tiny
                            min_count=2, recipe=recipe, cache_root=root,
                            grid=Grid(lr=(1e-3, 3e-3), weight_decay=(1e-2,), width=(64,), margin=(0.2,),
                                      category_metric_weight=(0.5,)),
-                           base=FitParams(steps=40, batch_items=16, proj_dim=16))
+                           base=FitParams(steps=40, batch_items=16, proj_dim=16, real_items=4),
+                           real=real_photo_set(tmp_path), real_validation=0.3, real_shots=2, validation_photos=1)
     report = train(options, progress=False)
     assert report.held_out == 6 and report.items == 30 and len(report.grid.trials) == 2
     artifact = HeadArtifact.load(report.artifact)
     assert artifact.sha256 == report.sha256 and artifact.training["held_out"]["count"] == 6
     assert set(artifact.training["rerank"]) <= {"category", "colour", "gender"}
+    # Chosen on photos training never saw: the independent generator's and other photographers' real photos.
+    assert artifact.training["query_framing"] == "centre+garment"
+    assert artifact.training["real_photos"]["trained"] > 0 and artifact.training["real_photos"]["validation"] > 0
+    assert "real_type_p@5" in artifact.training["validation"] and "plain backbone" in report.validation
+    assert 0 < artifact.training["nothing_close"]["min_similarity"] < 1
     assert artifact.head.spec.vocabularies["category"] == sorted({p.extra["article_type"] for p in tiny_catalog})
     engine = Engine.load(EngineConfig(backbone="tf_efficientnet_lite0", device="cpu", artifact=report.artifact))
     assert engine.dim == artifact.head.spec.out_dim and engine.fingerprint_fields["head_sha256"] == report.sha256
