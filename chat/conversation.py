@@ -22,8 +22,8 @@ class Conversation:
         self.recommender, self.sessions = recommender, sessions
         self.album_size, self.max_results = album_size, max_results
 
-    def has_photo(self, user_id: int) -> bool:
-        session = self.sessions.get(user_id)
+    async def has_photo(self, user_id: int) -> bool:
+        session = await self.sessions.get(user_id)
         return session is not None and session.query is not None
 
     async def photo(self, user_id: int, image: bytes | Download) -> Page | Reply | None:
@@ -33,7 +33,7 @@ class Conversation:
         photos forwarded at once) only the newest is answered and the rest get one note between them.
         A bad image raises engine.ImageDecodeError, too many photos a minute a UserError (both told).
         """
-        gate = self.sessions.of(user_id).gate
+        gate = self.sessions.gate(user_id)
         turn = gate.photo_arrived()
         async with gate.in_flight:
             if not turn.latest:
@@ -47,27 +47,27 @@ class Conversation:
         return await self._page(user_id, new_query=query)
 
     async def more(self, user_id: int) -> Page | Reply:
-        if not self.has_photo(user_id):
+        if not await self.has_photo(user_id):
             raise UserError(replies.NO_PHOTO_YET)
         return await self._page(user_id)
 
     async def style(self, user_id: int, words: str) -> Reply:
         """Without words: what was recognised, with buttons to narrow; with words: narrow (or clear)."""
-        session = self.sessions.of(user_id)
-        if words.strip():
-            session.narrow(narrowing.narrow(session.filters, words))
-            has_photo = session.query is not None
-            return Reply(replies.narrowed_text(session.filters, has_photo=has_photo),
-                         replies.more_buttons() if has_photo else [])
-        if session.query is not None and session.style is None:
-            session.style = await self.recommender.style(session.query)
-        return Reply(replies.style_text(session.style, session.filters),
-                     replies.style_buttons(session.style, session.filters))
+        async with self.sessions.edit(user_id) as session:
+            if words.strip():
+                session.narrow(narrowing.narrow(session.filters, words))
+                has_photo = session.query is not None
+                return Reply(replies.narrowed_text(session.filters, has_photo=has_photo),
+                             replies.more_buttons() if has_photo else [])
+            if session.query is not None and session.style is None:
+                session.style = await self.recommender.style(session.query)
+            return Reply(replies.style_text(session.style, session.filters),
+                         replies.style_buttons(session.style, session.filters))
 
     async def press(self, user_id: int, action: str) -> Page | Reply | None:
         """A button's action: More, Style, or one of the /style narrowings; None for an unknown one, and for
         taps beyond the user's rate after the one reply that says so."""
-        allowed = self.sessions.of(user_id).gate.tap()
+        allowed = self.sessions.gate(user_id).tap()
         if not allowed:
             return None if allowed is None else Reply(replies.TAPS_TOO_FAST)
         if action == replies.MORE:
@@ -79,15 +79,17 @@ class Conversation:
         return None
 
     async def _page(self, user_id: int, new_query: Query | None = None) -> Page | Reply:
-        session = self.sessions.of(user_id)
-        async with session.lock:  # two /more at once must not page from the same offset
+        async with self.sessions.edit(user_id) as session:  # two /more at once must not page from one offset
             if new_query is not None:
                 session.start(new_query)
             first = len(session.shown) + 1
             hits = await session.next_page(self.recommender.search, self.album_size, self.max_results)
             more_left, filters = not session.exhausted, session.filters
+            if hits:
+                session.pages += 1
+            number = session.pages
         if not hits:
             return Reply(replies.no_more_text(filters, first_page=first == 1))
         return Page(replies.album(hits, first),
                     Reply(replies.results_text(first, len(hits), filters, more=more_left),
-                          replies.results_buttons(hits, first, more=more_left)))
+                          replies.results_buttons(hits, first, more=more_left)), number=number)

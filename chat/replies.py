@@ -79,6 +79,7 @@ class Page:
 
     album: list[AlbumItem]
     reply: Reply
+    number: int = 0  # the user's how-manieth page; adapters show a user's pages in this order (0: unordered)
 
 
 def text_len(text: str) -> int:

@@ -1,79 +1,33 @@
-"""Per-user conversation state — last photo, what was shown, filters — bounded in size and expiring."""
+"""Per-user conversation state — last photo, what was shown, filters — kept in a session store (bounded and
+expiring; in SQLite or Redis it outlives restarts), changed one user's turn at a time."""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
 
 from index import Filters, SearchHit
 from recommender import Query, Style
 
+from . import session_codec
 from .limits import Limits, UserGate
+from .lru import ExpiringLRU
+from .session_store import MemorySessionStore, SessionStore
 
-K = TypeVar("K")
-V = TypeVar("V")
+__all__ = ["ExpiringLRU", "Session", "Sessions"]
 
 Search = Callable[[Query, int, int, Filters | None], Awaitable[list[SearchHit]]]
 
 
-class ExpiringLRU(Generic[K, V]):
-    """A map that holds at most ``max_size`` entries, dropping the least recently used first, and
-    forgets an entry ``ttl_s`` after it was last used (``None``: never)."""
-
-    def __init__(self, max_size: int, ttl_s: float | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        if max_size < 1:
-            raise ValueError(f"max_size must be at least 1, got {max_size}")
-        self.max_size, self.ttl_s, self._clock = max_size, ttl_s, clock
-        self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        self._expire()
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        self[key] = entry[1]  # a use refreshes both recency and expiry
-        return entry[1]
-
-    def get_or_create(self, key: K, factory: Callable[[], V]) -> V:
-        value = self.get(key)
-        if value is None:
-            value = self[key] = factory()
-        return value
-
-    def __setitem__(self, key: K, value: V) -> None:
-        self._entries[key] = (self._clock(), value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_size:
-            self._entries.popitem(last=False)
-
-    def pop(self, key: K) -> V | None:
-        entry = self._entries.pop(key, None)
-        return entry[1] if entry else None
-
-    def __len__(self) -> int:
-        self._expire()
-        return len(self._entries)
-
-    def _expire(self) -> None:
-        """Entries are kept in order of last use, so the expired ones are all at the front."""
-        if self.ttl_s is None:
-            return
-        deadline = self._clock() - self.ttl_s
-        while self._entries:
-            used, _ = next(iter(self._entries.values()))
-            if used > deadline:
-                break
-            self._entries.popitem(last=False)
-
-
 @dataclass
 class Session:
-    """One user's conversation: filters outlive photos; the rest belongs to the last photo."""
+    """One user's conversation: filters outlive photos; the rest belongs to the last photo.
+
+    Plain data only (see ``chat.session_codec``): every field is stored and restored as it is, so a new field
+    persists with no code of its own. What lives only in this process (locks, rate limits) is in ``UserGate``.
+    """
 
     filters: Filters = field(default_factory=Filters)
     query: Query | None = None
@@ -81,8 +35,7 @@ class Session:
     shown: set[str] = field(default_factory=set)  # product ids already sent for this query
     offset: int = 0  # where the next search under ``filters`` starts
     exhausted: bool = False
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-    gate: UserGate = field(default_factory=lambda: UserGate(Limits()), repr=False)
+    pages: int = 0  # pages made for this user so far: numbers them, so that a chat shows them in order
 
     def start(self, query: Query) -> None:
         self.query, self.style, self.shown = query, None, set()
@@ -116,13 +69,31 @@ class Session:
         return page
 
 
-class Sessions(ExpiringLRU[int, Session]):
-    """Sessions by user id (a Telegram or Discord id; the adapter decides), each with the user's limits."""
+class Sessions:
+    """Sessions by user id (a Telegram or Discord id; the adapter decides) in a store, and each user's limits.
+
+    Change a session only inside ``async with sessions.edit(user_id) as session``: it is loaded under the
+    user's lock (across processes with Redis) and saved when the block ends without an error.
+    """
 
     def __init__(self, max_size: int, ttl_s: float | None = None, clock: Callable[[], float] = time.monotonic,
-                 limits: Limits | None = None) -> None:
-        super().__init__(max_size, ttl_s, clock)
-        self.limits = limits or Limits()
+                 limits: Limits | None = None, store: SessionStore | None = None) -> None:
+        self.store = store or MemorySessionStore(max_size, ttl_s, clock)
+        self.limits, self._clock = limits or Limits(), clock
+        self._gates: ExpiringLRU[int, UserGate] = ExpiringLRU(max_size, ttl_s, clock)
 
-    def of(self, user_id: int) -> Session:
-        return self.get_or_create(user_id, lambda: Session(gate=UserGate(self.limits, self._clock)))
+    def gate(self, user_id: int) -> UserGate:
+        """The user's limits in this process (photo in flight, bursts, rates)."""
+        return self._gates.get_or_create(user_id, lambda: UserGate(self.limits, self._clock))
+
+    async def get(self, user_id: int) -> Session | None:
+        """The user's session as stored now, to read (changes to it are not kept)."""
+        text = await self.store.load(user_id)
+        return None if text is None else session_codec.loads(text, Session)
+
+    @contextlib.asynccontextmanager
+    async def edit(self, user_id: int) -> AsyncIterator[Session]:
+        async with self.store.lock(user_id):
+            session = await self.get(user_id) or Session()
+            yield session
+            await self.store.save(user_id, session_codec.dumps(session))

@@ -38,6 +38,14 @@ class Recommender(Protocol):
     def reindexing(self) -> bool:
         """Whether a rebuild is running now."""
 
+    @property
+    def build_id(self) -> str:
+        """The index build being served (its directory's name); changes when a rebuild is swapped in."""
+
+    @property
+    def products_served(self) -> int:
+        """Products in the index being served."""
+
     async def photo(self, image_bytes: bytes) -> Query:
         """Decode and embed one photo; raises :class:`engine.ImageDecodeError` for a bad one."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine import EngineConfig
@@ -38,6 +38,16 @@ class RecommenderSettings(BaseSettings):
                                                                "and link-local addresses (an intranet catalog)")
     max_images_per_product: int = Field(5, ge=1, le=11, description="images embedded per product: image_link "
                                                                     "and additional_image_link, each a vector")
+    redis_url: SecretStr | None = Field(None, description="redis://…: several bot processes share sessions, "
+                                                         "flood budgets and index builds; never logged")
+    state_dir: Path | None = Field(None, description="where sessions are kept (SQLite); default: beside the index")
+    follow_builds_s: float = Field(5.0, ge=0, description="how often a running bot looks for a newly published "
+                                                          "index build to swap in (0: never)")
+
+    @property
+    def state_path(self) -> Path:
+        """The directory for state that outlives restarts (sessions): ``state_dir``, else the index's parent."""
+        return self.state_dir if self.state_dir is not None else self.index.parent
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(backbone=self.backbone, weights=self.weights, device=self.device,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,9 +18,11 @@ from telegram.error import BadRequest
 
 from catalog.product import Product
 from chat import AlbumItem, ExpiringLRU, Page, Reply
+from chat.page_order import PageOrder
 from chat.uploads import upload_filename
 
 from .keyboards import keyboard
+from .metrics import BotMetrics
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +31,13 @@ Source = str | bytes  # a file_id or URL, or bytes to upload
 
 
 class TelegramChat:
-    """One chat to answer in."""
+    """One chat to answer in, for one update of one user (made as the update's handling starts)."""
 
-    def __init__(self, bot: Bot, chat_id: int, file_ids: FileIds) -> None:
+    def __init__(self, bot: Bot, chat_id: int, file_ids: FileIds, *, user_id: int, page_order: PageOrder,
+                 metrics: BotMetrics) -> None:
         self.bot, self.chat_id, self.file_ids = bot, chat_id, file_ids
+        self.user_id, self.page_order, self.metrics = user_id, page_order, metrics
+        self.started = time.perf_counter()
 
     async def uploading(self) -> None:
         """Shows "sending photo…" in the chat until the next message arrives (or five seconds pass)."""
@@ -40,11 +46,17 @@ class TelegramChat:
     async def show(self, outcome: Page | Reply | None) -> None:
         """A page as one album then its links message; a reply as one message; None shows nothing."""
         if isinstance(outcome, Page):
-            await self.uploading()
-            await send_album(self.bot, self.chat_id, outcome.album, self.file_ids)
-            outcome = outcome.reply
-        if outcome is not None:
-            await self.bot.send_message(self.chat_id, outcome.text, reply_markup=keyboard(outcome.buttons))
+            async with self.page_order.turn(self.user_id, outcome.number):  # the user's pages in order
+                await self.uploading()
+                await send_album(self.bot, self.chat_id, outcome.album, self.file_ids)
+                await self._send(outcome.reply)
+            if outcome.album and outcome.album[0].number == 1:  # a photo's first page: that photo is served
+                self.metrics.photo_served(time.perf_counter() - self.started)
+        elif outcome is not None:
+            await self._send(outcome)
+
+    async def _send(self, reply: Reply) -> None:
+        await self.bot.send_message(self.chat_id, reply.text, reply_markup=keyboard(reply.buttons))
 
     def board(self) -> ProgressMessage:
         return ProgressMessage(self.bot, self.chat_id)

@@ -90,6 +90,7 @@ class FakeRecommender:
         self.photos = self.active = self.max_active = 0
         self.closed = False
         self._reindexing = False
+        self.builds = 1
 
     async def photo(self, image_bytes: bytes) -> Query:
         self.active += 1
@@ -131,6 +132,7 @@ class FakeRecommender:
                 raise self.reindex_error
             report = await asyncio.to_thread(read_feed, feed_path)
             self.products = report.products  # the swap: all at once, at the end
+            self.builds += 1
             return BuildReport(len(report.products), [(str(s.line), s.reason) for s in report.skipped],
                                time.monotonic() - started)
         finally:
@@ -139,6 +141,14 @@ class FakeRecommender:
     @property
     def reindexing(self) -> bool:
         return self._reindexing
+
+    @property
+    def build_id(self) -> str:
+        return f"fake-build-{self.builds}"
+
+    @property
+    def products_served(self) -> int:
+        return len(self.products)
 
     async def aclose(self) -> None:
         self.closed = True
