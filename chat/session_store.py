@@ -21,6 +21,7 @@ from typing import Protocol
 from .lru import ExpiringLRU
 
 Clock = Callable[[], float]
+SESSIONS_FILE = "sessions.sqlite"  # in the state directory (by default beside the index)
 
 
 class SessionStore(Protocol):

@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 
 from chat import Conversation, Rebuilds, Sessions
+from chat.session_store import SESSIONS_FILE, SqliteSessionStore
 from recommender import CatalogRecommender, Recommender, RecommenderSettings
 
 from . import handlers, messages
@@ -40,7 +41,9 @@ class FashionBot(discord.Client):
         """Before connecting: load the model and index (off the loop), then sync the slash commands."""
         self._recommender = recommender = await self._open(self.recommender_settings)
         settings = self.settings
-        sessions = Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits())
+        store = SqliteSessionStore(self.recommender_settings.state_path / SESSIONS_FILE, "discord",
+                                   settings.state_max_users, settings.state_ttl_s)  # outlives restarts
+        sessions = Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits(), store=store)
         self.conversation = Conversation(recommender, sessions, album_size=settings.album_size,
                                          max_results=settings.max_results)
         self.rebuilds = Rebuilds(recommender, self.recommender_settings.catalog, settings.progress_interval_s,
@@ -56,6 +59,7 @@ class FashionBot(discord.Client):
         await super().close()
         if self._recommender is not None:
             await self._recommender.aclose()
+            await self.conversation.sessions.store.aclose()
             self._recommender = None
 
     async def on_ready(self) -> None:

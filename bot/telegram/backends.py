@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from chat.page_order import LocalPageOrder, PageOrder, RedisPageOrder
 from chat.redis_sessions import RedisSessionStore
-from chat.session_store import SessionStore, SqliteSessionStore
+from chat.session_store import SESSIONS_FILE, SessionStore, SqliteSessionStore
 from recommender import RecommenderSettings
 
 from .pacing import LocalPace, Pace, RedisPace
@@ -19,7 +19,6 @@ from .settings import BotSettings
 log = logging.getLogger(__name__)
 
 NAMESPACE = "telegram"  # keeps Telegram's user ids apart from Discord's in a shared store
-SESSIONS_FILE = "sessions.sqlite"
 
 
 @dataclass

@@ -24,6 +24,7 @@ from PIL import Image
 
 from .checks import ApiError, bad_request, check_secret_token
 from .files import PHOTO_SIZES
+from .flood import FloodControl
 from .methods import BotApiMethods, Params, Upload, UrlFetcher
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class BotApiServer:
         self._allowed_updates: list[str] | None = None
         self._poll_generation = 0
         self._failures: dict[str, deque[ApiError]] = defaultdict(deque)
+        self.flood_control: FloodControl | None = None  # a test turns Telegram's flood limits on
         self._changed: asyncio.Event | None = None  # set, and replaced, whenever anything happens
         self._runner: web.AppRunner | None = None
         self._webhook_task: asyncio.Task[None] | None = None
@@ -246,6 +248,8 @@ class BotApiServer:
             values = params.values
             if self._failures[method.lower()]:
                 raise self._failures[method.lower()].popleft()
+            if self.flood_control is not None:
+                self.flood_control.check(method, values)
             response = {"ok": True, "result": await self._dispatch(method, params)}
         except ApiError as error:
             status, response = error.code, error.payload()
