@@ -44,7 +44,8 @@ class LocalPageOrder:
     @contextlib.asynccontextmanager
     async def _turn(self, user_id: int, number: int) -> AsyncIterator[None]:
         if number:
-            if self._shown.get(user_id) is None:  # none in flight since start: earlier pages were shown
+            shown = self._shown.get(user_id)
+            if shown is None or shown >= number:  # none since start, or the session began again: go ahead
                 self._shown[user_id] = number - 1
             def ready() -> bool:
                 return (self._shown.get(user_id) or 0) >= number - 1
@@ -64,6 +65,15 @@ class LocalPageOrder:
                     self._changed.notify_all()
 
 
+# Page ARGV[1] starts: with no number shown yet, or a stale one (the session began again), the ones before it count
+# as shown. Keeps the key ARGV[2] seconds.
+_START = """
+local shown = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if shown < 0 or shown >= tonumber(ARGV[1]) then
+    redis.call('SET', KEYS[1], tonumber(ARGV[1]) - 1, 'EX', ARGV[2])
+end
+return 1
+"""
 # Sets the shown number to ARGV[1] unless a larger one is there; keeps the key ARGV[2] seconds.
 _RAISE = """
 local shown = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -78,7 +88,7 @@ class RedisPageOrder:
 
     def __init__(self, redis: Redis, namespace: str, wait_limit_s: float = WAIT_LIMIT_S) -> None:
         self.redis, self.prefix, self.wait_limit_s = redis, f"fashionbot:{namespace}:shown:", wait_limit_s
-        self._raise = redis.register_script(_RAISE)
+        self._start, self._raise = redis.register_script(_START), redis.register_script(_RAISE)
 
     def turn(self, user_id: int, number: int) -> AbstractAsyncContextManager[None]:
         return self._turn(user_id, number)
@@ -87,7 +97,7 @@ class RedisPageOrder:
     async def _turn(self, user_id: int, number: int) -> AsyncIterator[None]:
         key = f"{self.prefix}{user_id}"
         if number:
-            await self.redis.set(key, number - 1, nx=True, ex=3600)
+            await self._start(keys=[key], args=[number, 3600])
             deadline = time.monotonic() + self.wait_limit_s
             while int(await self.redis.get(key) or 0) < number - 1:
                 if time.monotonic() > deadline:

@@ -52,7 +52,8 @@ def build_application(settings: BotSettings, recommender_settings: RecommenderSe
     """The bot, not started: post_init opens the recommender (off the loop) and builds what handlers share."""
 
     metrics = BotMetrics()
-    rate_limiter = PacedRateLimiter(deadline_s=settings.delivery_deadline_s, metrics=metrics)
+    rate_limiter = PacedRateLimiter(deadline_s=settings.delivery_deadline_s, overall_per_s=settings.messages_per_s,
+                                    metrics=metrics)
     ops: list[OpsServer] = []
 
     async def post_init(application: Application) -> None:

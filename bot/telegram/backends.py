@@ -3,6 +3,7 @@ SQLite beside the index and this process by default; Redis, shared by every work
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -33,8 +34,9 @@ class Backends:
         if recommender_settings.redis_url is None:
             path = recommender_settings.state_path / SESSIONS_FILE
             log.info("sessions kept in %s", path)
-            return cls(SqliteSessionStore(path, NAMESPACE, settings.state_max_users, settings.state_ttl_s),
-                       LocalPageOrder(settings.state_max_users), LocalPace())
+            sessions = await asyncio.to_thread(SqliteSessionStore, path, NAMESPACE, settings.state_max_users,
+                                               settings.state_ttl_s)
+            return cls(sessions, LocalPageOrder(settings.state_max_users), LocalPace())
         redis = Redis.from_url(recommender_settings.redis_url.get_secret_value())
         await redis.ping()  # a wrong URL fails the start, not the first user's photo
         log.info("sessions, page order and flood budgets shared through Redis")

@@ -23,6 +23,7 @@ from chat.uploads import upload_filename
 
 from .keyboards import keyboard
 from .metrics import BotMetrics
+from .pacing import FOLLOWS_UP, PREPAID, Paced
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +50,15 @@ class TelegramChat:
             async with self.page_order.turn(self.user_id, outcome.number):  # the user's pages in order
                 await self.uploading()
                 await send_album(self.bot, self.chat_id, outcome.album, self.file_ids)
-                await self._send(outcome.reply)
+                await self._send(outcome.reply, prepaid=True)  # its place was reserved with the album's
             if outcome.album and outcome.album[0].number == 1:  # a photo's first page: that photo is served
                 self.metrics.photo_served(time.perf_counter() - self.started)
         elif outcome is not None:
             await self._send(outcome)
 
-    async def _send(self, reply: Reply) -> None:
-        await self.bot.send_message(self.chat_id, reply.text, reply_markup=keyboard(reply.buttons))
+    async def _send(self, reply: Reply, *, prepaid: bool = False) -> None:
+        await self.bot.send_message(self.chat_id, reply.text, reply_markup=keyboard(reply.buttons),
+                                    rate_limit_args=PREPAID if prepaid else None)
 
     def board(self) -> ProgressMessage:
         return ProgressMessage(self.bot, self.chat_id)
@@ -84,10 +86,12 @@ async def send_album(bot: Bot, chat_id: int, items: Sequence[AlbumItem], file_id
     products = [item.product for item in items]
     captions = [item.caption for item in items]
     cached = [file_ids.get(product.image_link) for product in products]
-    # Telegram may have forgotten a cached file_id: then once more, uploading or passing URLs afresh.
-    for sources in ([cached, [None] * len(products)] if any(cached) else [cached]):
+    # Telegram may have forgotten a cached file_id: then once more, uploading or passing URLs afresh — on the
+    # place under flood control that the refused album had reserved (with its links message's).
+    attempts = [(cached, FOLLOWS_UP), ([None] * len(products), PREPAID)] if any(cached) else [(cached, FOLLOWS_UP)]
+    for sources, paced in attempts:
         try:
-            await _send(bot, chat_id, products, captions, sources, file_ids)
+            await _send(bot, chat_id, products, captions, sources, file_ids, paced)
             return True
         except BadRequest as error:
             log.warning("album for chat %s refused: %s", chat_id, error.message)
@@ -97,7 +101,7 @@ async def send_album(bot: Bot, chat_id: int, items: Sequence[AlbumItem], file_id
 
 
 async def _send(bot: Bot, chat_id: int, products: list[Product], captions: list[str],
-                cached: list[str | None], file_ids: FileIds) -> None:
+                cached: list[str | None], file_ids: FileIds, paced: Paced) -> None:
     sources = await asyncio.gather(*(_source(p, file_id) for p, file_id in zip(products, cached, strict=True)))
     ready = [(product, source, text) for product, source, text in zip(products, sources, captions, strict=True)
              if source is not None]
@@ -105,10 +109,11 @@ async def _send(bot: Bot, chat_id: int, products: list[Product], captions: list[
     if len(ready) >= 2:
         album = [InputMediaPhoto(source, caption=text, filename=upload_filename(product))
                  for product, source, text in ready]
-        messages = await bot.send_media_group(chat_id, album)
+        messages = await bot.send_media_group(chat_id, album, rate_limit_args=paced)
     elif ready:
         product, source, text = ready[0]
-        messages = [await bot.send_photo(chat_id, source, caption=text, filename=upload_filename(product))]
+        messages = [await bot.send_photo(chat_id, source, caption=text, filename=upload_filename(product),
+                                         rate_limit_args=paced)]
     else:
         return
     for (product, _, _), message in zip(ready, messages, strict=False):

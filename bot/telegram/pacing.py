@@ -28,6 +28,23 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Paced:
+    """What a send tells the pacer (PTB's ``rate_limit_args``): reserve ``follow_ups`` more messages along with
+    this one, or send this one on a reservation made before (``prepaid``).
+
+    A page's album reserves its links message too, so the links follow the album at once instead of queueing
+    behind every album other users asked for meanwhile.
+    """
+
+    follow_ups: int = 0
+    prepaid: bool = False
+
+
+FOLLOWS_UP = Paced(follow_ups=1)
+PREPAID = Paced(prepaid=True)
+
+
+@dataclass(frozen=True)
 class Rate:
     """One message per ``interval_s`` sustained; ``burst`` messages may go at once after a quiet spell."""
 
@@ -37,7 +54,7 @@ class Rate:
 
 PRIVATE_CHAT = Rate(1.0, 10)  # one full album goes at once; then a message a second
 GROUP_CHAT = Rate(3.0, 10)  # twenty a minute sustained
-OVERALL = Rate(1 / 30, 30)
+OVERALL = Rate(1 / 30, 30)  # Telegram's default; paid broadcasts (or a self-hosted Bot API server) allow more
 DEADLINE_S = 600.0
 # What Telegram counts as messages; the rest (chat actions, callback answers, downloads) is not paced.
 _EDITS = frozenset({"editMessageText", "editMessageCaption", "editMessageMedia", "editMessageReplyMarkup",
@@ -65,6 +82,11 @@ def message_cost(endpoint: str, data: dict[str, Any]) -> int:
 def chat_rate(chat_id: int | str) -> Rate:
     """Groups and channels (negative ids, @usernames) have the stricter budget."""
     return GROUP_CHAT if isinstance(chat_id, str) or chat_id < 0 else PRIVATE_CHAT
+
+
+def overall_rate(messages_per_s: float) -> Rate:
+    """The bot's whole budget: ``messages_per_s``, a second's worth at once."""
+    return Rate(1 / messages_per_s, max(1, round(messages_per_s)))
 
 
 def retry_after_s(error: RetryAfter) -> float:
@@ -127,12 +149,13 @@ class RedisPace:
         await self._hold_back(keys=[self.prefix + key], args=[seconds])
 
 
-class PacedRateLimiter(BaseRateLimiter[None]):
+class PacedRateLimiter(BaseRateLimiter[Paced]):
     """PTB's rate limiter hook (every Bot API request passes through it), pacing and retrying as above."""
 
-    def __init__(self, *, deadline_s: float = DEADLINE_S, pace: Pace | None = None,
+    def __init__(self, *, deadline_s: float = DEADLINE_S, overall_per_s: float = 30.0, pace: Pace | None = None,
                  metrics: BotMetrics | None = None) -> None:
         self.deadline_s, self.pace, self.metrics = deadline_s, pace or LocalPace(), metrics
+        self.overall = overall_rate(overall_per_s)
 
     async def initialize(self) -> None:
         pass
@@ -141,14 +164,15 @@ class PacedRateLimiter(BaseRateLimiter[None]):
         pass
 
     async def process_request(self, callback, args, kwargs, endpoint: str, data: dict[str, Any],
-                              rate_limit_args: None) -> Any:
-        chat_id, cost = data.get("chat_id"), message_cost(endpoint, data)
+                              rate_limit_args: Paced | None) -> Any:
+        paced, chat_id = rate_limit_args or Paced(), data.get("chat_id")
+        cost = 0 if paced.prepaid else message_cost(endpoint, data) + paced.follow_ups
         keys = [] if chat_id is None else [(f"chat:{chat_id}", chat_rate(_as_id(chat_id)))]
         deadline = time.monotonic() + self.deadline_s
         while True:
             if cost:
                 await self._wait(max([await self.pace.reserve(key, cost, rate) for key, rate in keys]
-                                     + [await self.pace.reserve("all", cost, OVERALL)]))
+                                     + [await self.pace.reserve("all", cost, self.overall)]))
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -160,7 +184,8 @@ class PacedRateLimiter(BaseRateLimiter[None]):
                               "deadline", endpoint, chat_id, seconds, self.deadline_s)
                     raise
                 log.info("%s to chat %s: flood control, sending again in %.1f s", endpoint, chat_id, seconds)
-                for key, _ in keys or [("all", OVERALL)]:
+                cost = message_cost(endpoint, data)  # sent again: it alone (its follow-ups were reserved)
+                for key, _ in keys or [("all", self.overall)]:
                     await self.pace.hold_back(key, seconds)
                 await self._wait(seconds)
 

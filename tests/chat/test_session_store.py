@@ -150,3 +150,21 @@ async def test_a_page_whose_predecessor_never_finishes_waits_only_so_long() -> N
         pass
     async with order.turn(7, 7):  # page 6 was lost with a crashed process
         pass
+
+
+async def pages_of_a_new_session_go_at_once(order) -> None:
+    async with order.turn(7, 4):
+        pass
+    async with asyncio.timeout(1):  # the session expired and began again: page 1 does not wait for page 0 …
+        async with order.turn(7, 1):
+            pass
+        async with order.turn(7, 2):  # … nor its page 2 for anything but page 1
+            pass
+
+
+async def test_a_session_that_began_again_is_not_held_back_by_its_old_pages() -> None:
+    await pages_of_a_new_session_go_at_once(LocalPageOrder(wait_limit_s=5))
+
+
+async def test_a_session_that_began_again_is_not_held_back_through_redis(redis) -> None:
+    await pages_of_a_new_session_go_at_once(RedisPageOrder(redis, "telegram", wait_limit_s=5))

@@ -8,8 +8,10 @@ import pytest
 from telegram.error import RetryAfter
 
 from bot.telegram.pacing import (
+    FOLLOWS_UP,
     GROUP_CHAT,
     OVERALL,
+    PREPAID,
     PRIVATE_CHAT,
     LocalPace,
     PacedRateLimiter,
@@ -17,6 +19,7 @@ from bot.telegram.pacing import (
     RedisPace,
     chat_rate,
     message_cost,
+    overall_rate,
     reserve,
 )
 from tests.auxil.bot_api_emulator import BotApiEmulator, FloodControl
@@ -53,7 +56,7 @@ def test_an_album_costs_one_message_per_photo_and_chat_actions_nothing(endpoint,
 
 def test_groups_have_the_stricter_budget() -> None:
     assert (chat_rate(1001), chat_rate(-100123), chat_rate("@shop")) == (PRIVATE_CHAT, GROUP_CHAT, GROUP_CHAT)
-    assert OVERALL.interval_s * 30 == pytest.approx(1.0)
+    assert overall_rate(30) == OVERALL and overall_rate(1000) == Rate(0.001, 1000)
 
 
 async def test_a_held_back_chat_waits_out_retry_after_before_its_budget() -> None:
@@ -122,3 +125,26 @@ async def test_under_flood_control_nothing_is_lost_and_two_taps_on_more_give_eac
     links = [call for call in api.calls_to("sendMessage", chat_id=ANN.id) if call.params["text"].startswith("Matches")]
     assert [call.params["text"].split(".")[0] for call in links] == ["Matches 1–6", "Matches 7–12", "Matches 13–18"]
     assert albums[0].at < links[0].at < albums[1].at < links[1].at < albums[2].at < links[2].at
+
+
+async def test_an_album_reserves_its_links_message_so_it_follows_at_once() -> None:
+    clock = ManualClock(0.0)
+    limiter = PacedRateLimiter(overall_per_s=1000, pace=LocalPace(clock=clock))
+    waits: list[tuple[int, float]] = []
+    pace_reserve = limiter.pace.reserve
+
+    async def spy(key: str, cost: int, rate: Rate) -> float:
+        wait = await pace_reserve(key, cost, rate)
+        if key.startswith("chat:"):
+            waits.append((cost, wait))
+        return wait
+
+    async def sent() -> bool:
+        return True
+
+    limiter.pace.reserve = spy
+    album = {"chat_id": 7, "media": [1, 2, 3, 4, 5, 6]}
+    await limiter.process_request(sent, (), {}, "sendMediaGroup", album, FOLLOWS_UP)
+    await limiter.process_request(sent, (), {}, "sendMessage", {"chat_id": 7, "text": "links"}, PREPAID)
+    await limiter.process_request(sent, (), {}, "sendMessage", {"chat_id": 7, "text": "note"}, None)
+    assert waits == [(7, 0.0), (1, 0.0)]  # the links cost nothing more; the note pays for itself
