@@ -1,16 +1,19 @@
 """Dataclasses ↔ JSON text, generically, by their type hints: what a session store keeps of a session.
 
-Any dataclass whose fields are plain data — str, int, float, bool, None, lists, sets, tuples, dicts with str
-keys, other such dataclasses, and numpy arrays (kept as base64 of their bytes) — round-trips without code of
+Any dataclass whose fields are plain data — str, int, float, bool, None, enums, lists, sets, tuples, dicts with
+str keys, other such dataclasses, and numpy arrays (kept as base64 of their bytes) — round-trips without code of
 its own, so a field added to :class:`chat.state.Session` persists as soon as it is added. Fields missing from
 stored text take their defaults (text written before the field existed); stored fields the class no longer has
-are ignored (text written by a newer version, read during a rolling deploy).
+are ignored (text written by a newer version, read during a rolling deploy). Annotations are resolved with
+``typing.get_type_hints``: a type named in one must be importable at run time from its module, not only under
+``TYPE_CHECKING``.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import enum
 import functools
 import json
 import types
@@ -40,6 +43,8 @@ def to_plain(value: Any) -> Any:
                 "dtype": value.dtype.str, "shape": list(value.shape)}
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, enum.Enum):
+        return to_plain(value.value)
     if isinstance(value, set | frozenset):
         return sorted(to_plain(item) for item in value)
     if isinstance(value, list | tuple):
@@ -72,6 +77,8 @@ def from_plain(data: Any, kind: Any) -> Any:
     if origin is dict:
         item = args[1] if len(args) == 2 else Any
         return {key: from_plain(value, item) for key, value in data.items()}
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return kind(data)
     if kind is float and isinstance(data, int):
         return float(data)
     return data

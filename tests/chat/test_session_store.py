@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,18 +41,24 @@ def test_a_session_round_trips_every_field_including_the_query_vector() -> None:
     assert restored.query.attributes == session.query.attributes
 
 
+class Sort(enum.Enum):
+    BEST = "best"
+    CHEAPEST = "cheapest"
+
+
 @dataclass
 class Later:
-    """A session as a later version might have it: a field more, another one gone."""
+    """A session as a later version might have it: fields more, others gone."""
 
     offset: int = 0
     price_cap: float | None = None
     excluded: list[str] = field(default_factory=list)
+    sort: Sort = Sort.BEST
 
 
 def test_new_fields_persist_without_code_and_old_text_loads_with_defaults() -> None:
-    later = Later(offset=3, price_cap=49, excluded=["socks"])
-    assert session_codec.loads(session_codec.dumps(later), Later) == Later(3, 49.0, ["socks"])
+    later = Later(offset=3, price_cap=49, excluded=["socks"], sort=Sort.CHEAPEST)
+    assert session_codec.loads(session_codec.dumps(later), Later) == Later(3, 49.0, ["socks"], Sort.CHEAPEST)
     older_text = session_codec.dumps(Session(offset=5))
     assert session_codec.loads(older_text, Later) == Later(offset=5)  # unknown fields ignored
     assert session_codec.loads('{"offset": 2}', Session) == Session(offset=2)  # missing ones take defaults

@@ -3,6 +3,8 @@ tell operators what is served."""
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 
@@ -61,8 +63,12 @@ async def test_health_and_metrics_tell_what_is_served(
             assert response.status == 200
             assert await response.json() == {"status": "ok", "build_id": "fake-build-1", "products": 30,
                                              "reindexing": False}
-        async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
-            text = await response.text()
+        for _ in range(50):  # the photo counts once its page was sent: just after the emulator answered
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                text = await response.text()
+            if "fashionbot_photos_served_total 1.0" in text:
+                break
+            await asyncio.sleep(0.1)
     assert "fashionbot_photos_served_total 1.0" in text
     assert "fashionbot_photo_latency_seconds_count 1.0" in text
     assert 'fashionbot_index_build{build_id="fake-build-1"} 1.0' in text
