@@ -96,8 +96,8 @@ class SqliteSessionStore:
                  clock: Clock = time.time) -> None:
         if max_users < 1:
             raise ValueError(f"max_users must be at least 1, got {max_users}")
-        self.path, self.namespace, self.max_users, self.ttl_s, self._clock = Path(path), namespace, max_users, \
-            ttl_s, clock
+        self.path, self.namespace, self._clock = Path(path), namespace, clock
+        self.max_users, self.ttl_s = max_users, ttl_s
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._connection.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
