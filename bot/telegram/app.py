@@ -58,7 +58,11 @@ def build_application(settings: BotSettings, recommender_settings: RecommenderSe
 
     async def post_init(application: Application) -> None:
         backends = await Backends.open(settings, recommender_settings)  # a wrong Redis URL fails before the model loads
-        recommender = await open_recommender(recommender_settings)
+        try:
+            recommender = await open_recommender(recommender_settings)
+        except BaseException:
+            await backends.aclose()
+            raise
         rate_limiter.pace = backends.pace  # shared by every worker with Redis
         sessions = Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits(),
                             store=backends.sessions)
