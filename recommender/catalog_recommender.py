@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine import Engine, MicroBatcher
-from index import CatalogIndex, Filters, IndexNotFoundError, SearchHit
+from index import CatalogIndex, CatalogLabels, Filters, IndexNotFoundError, SearchHit
 
 from .indexing import BuildProgress, BuildReport, build_index
 from .protocol import Query, ReindexInProgressError
@@ -67,6 +67,17 @@ class CatalogRecommender:
         if query.attributes is not None:
             return head_style(query.attributes)
         return vote_style(await self.search(query, STYLE_NEIGHBOURS))
+
+    async def labels(self) -> CatalogLabels:
+        return await asyncio.to_thread(self._index.labels)
+
+    async def product_query(self, product_id: str) -> Query | None:
+        vector = await asyncio.to_thread(self._index.vector, product_id)
+        return None if vector is None else Query(vector)
+
+    async def collection_query(self, name: str) -> Query | None:
+        vector = await asyncio.to_thread(self._index.centroid, Filters(collection=name))
+        return None if vector is None else Query(vector)
 
     async def reindex(self, feed_path: Path,
                       progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:

@@ -13,7 +13,8 @@ MEMBERS = sorted(name for name in vars(Recommender) if not name.startswith("_"))
 
 
 def test_the_protocol_names_what_every_front_door_uses() -> None:
-    assert MEMBERS == ["aclose", "photo", "reindex", "reindexing", "search", "style"]
+    assert MEMBERS == ["aclose", "collection_query", "labels", "photo", "product_query", "reindex", "reindexing",
+                       "search", "style"]
 
 
 @pytest.mark.parametrize("implementation", [CatalogRecommender, FakeRecommender])
