@@ -43,6 +43,8 @@ def nothing_matches(lang: Language, filters: Filters, sort: str, nearest: Filter
     text = lang._("Nothing among the matches for your photo is {filters}.", filters=describe(lang, filters, sort))
     if nearest is None:
         return text + lang._(" “start over” removes every refinement.")
+    if not nearest:
+        return text + lang._(" Without it, there are matches.")
     return text + lang._(" The nearest I have: {filters}.", filters=describe(lang, nearest, sort))
 
 

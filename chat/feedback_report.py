@@ -45,7 +45,8 @@ class FeedbackReport:
     def text(self) -> str:
         if not self.rated:
             return "No pages rated yet."
-        lines = [f"{self.rated} pages rated, {self.liked_share:.0%} liked ({self.liked} 👍, {self.rated - self.liked} 👎)."]
+        disliked = self.rated - self.liked
+        lines = [f"{self.rated} pages rated, {self.liked_share:.0%} liked ({self.liked} 👍, {disliked} 👎)."]
         if self.worst_photos:
             lines.append("\nWorst queries (most 👎 first):")
             for tally in self.worst_photos:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine import EngineConfig
@@ -17,7 +17,8 @@ DEMO_PHOTOS = DEMO_DIR / "photos"
 
 class RecommenderSettings(BaseSettings):
     """What the recommender runs on (``FASHIONBOT_*``), shared by every front door: the engine's model, the
-    index it serves, the feed a rebuild reads, and whether results are re-ranked."""
+    index it serves, the feed a rebuild reads, whether results are re-ranked; and where the conversation keeps
+    ratings and finds its example photos."""
 
     model_config = SettingsConfigDict(env_prefix="FASHIONBOT_", env_file=".env", extra="ignore")
 
@@ -38,6 +39,20 @@ class RecommenderSettings(BaseSettings):
                                                                "and link-local addresses (an intranet catalog)")
     max_images_per_product: int = Field(5, ge=1, le=11, description="images embedded per product: image_link "
                                                                     "and additional_image_link, each a vector")
+
+    redis_url: SecretStr | None = Field(None, description="redis://… : ratings (and what else several bot "
+                                                          "processes share) go to Redis; never logged")
+    feedback_db: Path | None = Field(None, description="the SQLite file ratings are kept in without Redis "
+                                                       "(default: feedback.sqlite in the index directory)")
+    examples: Path = Field(DEMO_PHOTOS, description="example photos /start offers to tap")
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.feedback_db or self.index / "feedback.sqlite"
+
+    @property
+    def redis_address(self) -> str | None:
+        return self.redis_url.get_secret_value() if self.redis_url is not None else None
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(backbone=self.backbone, weights=self.weights, device=self.device,

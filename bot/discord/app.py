@@ -11,7 +11,8 @@ from typing import Literal
 import discord
 from discord import app_commands
 
-from chat import Conversation, Rebuilds, Sessions
+from chat import Conversation, Rebuilds, Sessions, open_feedback
+from chat.i18n import Language
 from recommender import CatalogRecommender, Recommender, RecommenderSettings
 
 from . import handlers, messages
@@ -41,8 +42,9 @@ class FashionBot(discord.Client):
         self._recommender = recommender = await self._open(self.recommender_settings)
         settings = self.settings
         sessions = Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits())
+        feedback = open_feedback(self.recommender_settings.feedback_path, self.recommender_settings.redis_address)
         self.conversation = Conversation(recommender, sessions, album_size=settings.album_size,
-                                         max_results=settings.max_results)
+                                         max_results=settings.max_results, feedback=feedback)
         self.rebuilds = Rebuilds(recommender, self.recommender_settings.catalog, settings.progress_interval_s,
                                  commands_per_minute=settings.admin_commands_per_minute)
         guild = discord.Object(self.settings.guild_id) if self.settings.guild_id else None
@@ -57,26 +59,36 @@ class FashionBot(discord.Client):
         if self._recommender is not None:
             await self._recommender.aclose()
             self._recommender = None
+            if self.conversation.feedback is not None:
+                await self.conversation.feedback.aclose()
 
     async def on_ready(self) -> None:
         log.info("serving as %s in %d server(s); %d admin(s)", self.user, len(self.guilds),
                  len(self.settings.admin_ids))
 
     async def on_message(self, message: discord.Message) -> None:
+        """An image, or words that refine the last results, in a DM or with the bot mentioned."""
         if not handlers.addressed(self.user, message):
             return
+        user_id, words = message.author.id, handlers.words_of(self.user, message)
         async with message.channel.typing():
-            await handlers.guarded(message.reply, handlers.search(self.conversation, message.author.id,
-                                                                  message.attachments), f"message {message.id}")
+            await handlers.guarded(message.reply, handlers.search(self.conversation, user_id, message.attachments,
+                                                                  words), f"message {message.id}",
+                                   self.conversation.language(user_id))
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Our result buttons (More, Style, narrowings); slash commands go through the tree."""
+        """Our result buttons (More, Style, narrowings, 👍/👎); slash commands go through the tree."""
         action = messages.action_of((interaction.data or {}).get("custom_id"))
         if interaction.type is not discord.InteractionType.component or action is None:
             return
         await interaction.response.defer(thinking=True)
-        await handlers.guarded(interaction.followup.send, self.conversation.press(interaction.user.id, action),
-                               f"button {action}")
+        user_id, lang = interaction.user.id, self._language(interaction)
+        await handlers.guarded(interaction.followup.send, self.conversation.press(user_id, action),
+                               f"button {action}", lang)
+
+    def _language(self, interaction: discord.Interaction) -> Language:
+        """The user's language from their Discord client's locale, remembered for their messages."""
+        return self.conversation.language(interaction.user.id, str(interaction.locale))
 
     def _register(self) -> None:
         tree = self.tree
@@ -84,19 +96,23 @@ class FashionBot(discord.Client):
         @tree.command(description="Find products similar to an image")
         async def similar(interaction: discord.Interaction, image: discord.Attachment) -> None:
             await interaction.response.defer(thinking=True)
+            lang = self._language(interaction)
             await handlers.guarded(interaction.followup.send, handlers.search(self.conversation, interaction.user.id,
-                                                                              [image]), "/similar")
+                                                                              [image]), "/similar", lang)
 
         @tree.command(description="Next matches for your last photo")
         async def more(interaction: discord.Interaction) -> None:
             await interaction.response.defer(thinking=True)
-            await handlers.guarded(interaction.followup.send, self.conversation.more(interaction.user.id), "/more")
+            lang = self._language(interaction)
+            await handlers.guarded(interaction.followup.send, self.conversation.more(interaction.user.id), "/more",
+                                   lang)
 
         @tree.command(description="What I recognised; narrow: women, red, formal, shoes, clear")
         async def style(interaction: discord.Interaction, words: str = "") -> None:
             await interaction.response.defer(thinking=True)
+            lang = self._language(interaction)
             await handlers.guarded(interaction.followup.send, self.conversation.style(interaction.user.id, words),
-                                   "/style")
+                                   "/style", lang)
 
         @tree.command(description="Admins: rebuild the catalog index, or see how the rebuild is going")
         async def reindex(interaction: discord.Interaction, action: Literal["start", "status"] = "start") -> None:

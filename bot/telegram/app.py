@@ -17,24 +17,25 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
-from chat import Conversation, Rebuilds, Sessions
+from chat import Conversation, Rebuilds, Sessions, open_feedback
 from recommender import CatalogRecommender, Recommender, RecommenderSettings
 from recommender.logs import mask_value
 
 from . import handlers
 from .context import CONTEXT_TYPES, Assistant, assistant_of
 from .errors import on_error
-from .keyboards import COMMANDS
+from .keyboards import command_menus
 from .outgoing import FileIds
 from .settings import BotSettings
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 FILE_ID_CACHE_SIZE = 50_000
 RETRY_AFTER_RETRIES = 3
@@ -51,22 +52,28 @@ def build_application(settings: BotSettings, recommender_settings: RecommenderSe
 
     async def post_init(application: Application) -> None:
         recommender = await open_recommender(recommender_settings)
+        feedback = open_feedback(recommender_settings.feedback_path, recommender_settings.redis_address)
         application.bot_data.assistant = Assistant(
             conversation=Conversation(
                 recommender, Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits()),
-                album_size=settings.album_size, max_results=settings.max_results),
+                album_size=settings.album_size, max_results=settings.max_results, feedback=feedback,
+                examples=recommender_settings.examples),
             rebuilds=Rebuilds(recommender, recommender_settings.catalog, settings.progress_interval_s,
                               commands_per_minute=settings.admin_commands_per_minute),
             file_ids=FileIds(FILE_ID_CACHE_SIZE),
             admin_ids=settings.admin_ids,
         )
-        await application.bot.set_my_commands(COMMANDS)
+        for commands, language_code in command_menus():
+            await application.bot.set_my_commands(commands, language_code=language_code)
         log.info("serving as @%s through %s; %d admin(s)", application.bot.username, settings.api_url,
                  len(settings.admin_ids))
 
     async def post_shutdown(application: Application) -> None:
         if application.bot_data.assistant is not None:
-            await application.bot_data.assistant.conversation.recommender.aclose()
+            conversation = application.bot_data.assistant.conversation
+            await conversation.recommender.aclose()
+            if conversation.feedback is not None:
+                await conversation.feedback.aclose()
 
     application = (
         ApplicationBuilder()
@@ -83,13 +90,16 @@ def build_application(settings: BotSettings, recommender_settings: RecommenderSe
         .build()
     )
     application.add_handlers([
-        CommandHandler(["start", "help"], handlers.on_help),
+        CommandHandler("start", handlers.on_start),
+        CommandHandler("help", handlers.on_help),
         CommandHandler("more", handlers.on_more),
         CommandHandler("style", handlers.on_style),
         CommandHandler("reindex", handlers.on_reindex),
         CallbackQueryHandler(handlers.on_button),
         MessageHandler(UNSUPPORTED, handlers.on_unsupported),
         MessageHandler(filters.PHOTO | filters.Document.ALL, handlers.on_image),
+        MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.on_text),
+        InlineQueryHandler(handlers.on_inline),
         MessageHandler(filters.COMMAND, handlers.on_help),
         MessageHandler(filters.ALL, handlers.on_unsupported),
     ])

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from chat import Conversation, Rebuilds
+from chat.i18n import Language
 
 from .outgoing import FileIds, TelegramChat
 
@@ -34,6 +35,11 @@ class Context(CallbackContext[ExtBot, dict, dict, BotData]):
     @property
     def assistant(self) -> Assistant:
         return assistant_of(self.application)
+
+    def language(self, update: Update) -> Language:
+        """The user's language, from their client's language_code (remembered for updates without one)."""
+        user = update.effective_user
+        return self.assistant.conversation.language(user.id, user.language_code)
 
     def chat(self, update: Update) -> TelegramChat:
         assert update.effective_chat is not None  # every update we handle comes from a chat
