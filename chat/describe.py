@@ -6,6 +6,7 @@ from index import Filters
 
 from . import words
 from .i18n import Language
+from .refine import singular
 
 SEPARATOR = " · "
 _FIELDS = ("gender", "color", "usage", "product_type", "brand")
@@ -16,12 +17,15 @@ def value_text(lang: Language, field: str, value: str) -> str:
     type's path, or the catalog's label as it is."""
     shown = []
     for option in value.split("|"):
-        entry = next((message for name, label, message in words.LABELS if name == field and label == option), None)
-        if entry is not None:
-            shown.append(lang.p_(*entry).split("|")[0].rstrip("*"))
-        else:
-            shown.append(option.split(">")[-1].strip())
+        label = option.split(">")[-1].strip()  # a product type's path: its most specific level
+        entry = next((message for name, names, message in words.LABELS
+                      if name == field and (names == option or _names(label) & _names(names))), None)
+        shown.append(lang.p_(*entry).split("|")[0].rstrip("*") if entry is not None else label)
     return " / ".join(dict.fromkeys(shown))
+
+
+def _names(names: str) -> set[str]:
+    return {" ".join(singular(word) for word in name.split()) for name in names.split("|")}
 
 
 def describe(lang: Language, filters: Filters, sort: str | None = None) -> str:

@@ -217,6 +217,13 @@ class _Reading:
         else:
             self.loose = amount
 
+    def exclude_last_or_next(self, after_label: bool) -> None:
+        """'no sandals', and 'सैंडल नहीं' (Hindi puts the 'not' after what it negates)."""
+        if after_label and self.labels:
+            self.excluded.append(self.labels.pop())
+        else:
+            self.negate = True
+
     def range(self) -> None:
         """'1000-2000': the number before is the lower bound, the one after the upper."""
         if self.loose is not None:
@@ -236,7 +243,9 @@ def parse(text: str, known: Vocabulary) -> Refinement:
     """What ``text`` asks of the current results (see the module's examples)."""
     found = tokens(text)
     reading = _Reading()
+    previous_was_label = False
     for position, item in _items(found, known):
+        was_label, previous_was_label = previous_was_label, False
         if isinstance(item, float):
             reading.number(item)
             continue
@@ -247,6 +256,7 @@ def parse(text: str, known: Vocabulary) -> Refinement:
             reading.negate = False
         elif meaning.kind == "label":
             (reading.excluded if reading.negate else reading.labels).append((meaning.field, meaning.value))
+            previous_was_label = not reading.negate
         elif meaning.kind == "currency":
             reading.currency = meaning.value or reading.currency
         elif meaning.kind in ("at_most", "at_least", "between") or (meaning.kind == "cheaper" and follows):
@@ -254,7 +264,7 @@ def parse(text: str, known: Vocabulary) -> Refinement:
         elif meaning.kind == "range":
             reading.range()
         elif meaning.kind == "not":
-            reading.negate = True
+            reading.exclude_last_or_next(was_label and not _label_follows(found, position, known))
         elif meaning.kind not in ("and", "ignored"):
             reading.flags.add(meaning.kind)
             reading.negate = False
@@ -309,6 +319,18 @@ def _number_follows(found: list[str], position: int, known: Vocabulary) -> bool:
         meaning = known.lookup([word], 0)
         if meaning is None or meaning[0].kind not in ("ignored", "currency"):
             return False
+    return False
+
+
+def _label_follows(found: list[str], position: int, known: Vocabulary) -> bool:
+    """Whether a label comes next, past ignored words: 'no red', but not 'सैंडल नहीं' (the 'not' comes last)."""
+    hit = known.lookup(found, position)
+    start = position + (hit[1] if hit else 1)
+    while start < len(found):
+        nxt = known.lookup(found, start)
+        if nxt is None or nxt[0].kind != "ignored":
+            return nxt is not None and nxt[0].kind == "label"
+        start += nxt[1]
     return False
 
 
