@@ -28,14 +28,15 @@ def amounts(hits: Sequence[SearchHit], currency: str | None) -> list[float]:
 
 
 def by_price(hits: Sequence[SearchHit], currency: str | None) -> list[SearchHit]:
-    """Cheapest first in ``currency``; then the products priced in other currencies (each cheapest first);
-    products without a price last. Equal prices keep their similarity order."""
+    """Cheapest first in ``currency``; then the products priced in other currencies (each cheapest first), those
+    whose currency is unknown after them; products without a price last. Equal prices keep their order."""
     def key(hit: SearchHit) -> tuple:
         product = hit.product
         if product.price_amount is None:
-            return (2, "", 0.0, hit.rank)
+            return (2, True, "", 0.0, hit.rank)
         other = currency is not None and product.price_currency != currency
-        return (1 if other else 0, product.price_currency or "", product.price_amount, hit.rank)
+        return (int(other), product.price_currency is None, product.price_currency or "", product.price_amount,
+                hit.rank)
 
     return sorted(hits, key=key)
 
