@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from index import Filters, SearchHit
 from recommender import Query, Style
 
-from . import session_codec
+from . import pricing, session_codec
 from .limits import Limits, UserGate
 from .lru import ExpiringLRU
 from .session_store import MemorySessionStore, SessionStore
@@ -19,11 +19,25 @@ from .session_store import MemorySessionStore, SessionStore
 __all__ = ["ExpiringLRU", "Session", "Sessions"]
 
 Search = Callable[[Query, int, int, Filters | None], Awaitable[list[SearchHit]]]
+SIMILARITY, PRICE = "similarity", "price"  # the orders results come in
+PAGES_KEPT = 8  # pages a user can still rate
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """A page as its rating is kept: which photo, which products (and their types), under which filters."""
+
+    number: int
+    photo: str
+    products: tuple[str, ...]
+    categories: tuple[str, ...]
+    filters: Filters
+    sort: str
 
 
 @dataclass
 class Session:
-    """One user's conversation: filters outlive photos; the rest belongs to the last photo.
+    """One user's conversation: filters and order outlive photos; the rest belongs to the last photo.
 
     Plain data only (see ``chat.session_codec``): every field is stored and restored as it is, so a new field
     persists with no code of its own. What lives only in this process (locks, rate limits) is in ``UserGate``.
@@ -35,10 +49,18 @@ class Session:
     shown: set[str] = field(default_factory=set)  # product ids already sent for this query
     offset: int = 0  # where the next search under ``filters`` starts
     exhausted: bool = False
-    pages: int = 0  # pages made for this user so far: numbers them, so that a chat shows them in order
+    language: str = "en"  # what the user's client says they read (chat.i18n picks the catalog)
+    sort: str = SIMILARITY
+    photo: str | None = None  # the query's fingerprint: a photo's hash, 'product:<id>', 'collection:<name>'
+    currency: str | None = None  # what most prices on the last page were in
+    page_prices: list[float] = field(default_factory=list)  # the last page's prices in ``currency``
+    pages: list[PageRecord] = field(default_factory=list)  # the last pages shown, to be rated
+    # Pages made for this user so far: numbers them, for rating and so that a chat shows them in order.
+    pages_shown: int = 0
+    relaxation: Filters | None = None  # what "show the nearest" would search with, after an empty page
 
-    def start(self, query: Query) -> None:
-        self.query, self.style, self.shown = query, None, set()
+    def start(self, query: Query, photo: str | None = None) -> None:
+        self.query, self.style, self.shown, self.photo = query, None, set(), photo
         self.offset, self.exhausted = 0, False
 
     def narrow(self, filters: Filters) -> None:
@@ -46,9 +68,29 @@ class Session:
         if filters != self.filters:
             self.filters, self.offset, self.exhausted = filters, 0, False
 
+    def refine(self, filters: Filters, sort: str) -> None:
+        """A refinement in words: the results start over, from the first, under the new filters and order."""
+        self.filters, self.sort, self.relaxation = filters, sort, None
+        self.shown, self.offset, self.exhausted = set(), 0, False
+
+    def remember(self, hits: list[SearchHit], first: int) -> PageRecord:
+        """A page was shown: its prices ("cheaper" goes below them) and a record for rating it."""
+        self.currency = pricing.main_currency(hits) or self.currency
+        self.page_prices = pricing.amounts(hits, self.currency)
+        self.pages_shown += 1
+        record = PageRecord(self.pages_shown, self.photo or "", tuple(hit.product.id for hit in hits),
+                            tuple(_category(hit) for hit in hits), self.filters, self.sort)
+        self.pages = [*self.pages[-(PAGES_KEPT - 1):], record]
+        return record
+
+    def page(self, number: int) -> PageRecord | None:
+        return next((record for record in self.pages if record.number == number), None)
+
     async def next_page(self, search: Search, size: int, limit: int) -> list[SearchHit]:
         """The next ``size`` best products not shown yet (fewer at the end, none once exhausted);
         at most ``limit`` products per query in all."""
+        if self.sort == PRICE:
+            return await self._next_by_price(search, size, limit)
         page: list[SearchHit] = []
         while self.query is not None and not self.exhausted and len(page) < size:
             wanted = min(size - len(page), limit - len(self.shown))
@@ -67,6 +109,23 @@ class Session:
         if len(self.shown) >= limit:
             self.exhausted = True
         return page
+
+    async def _next_by_price(self, search: Search, size: int, limit: int) -> list[SearchHit]:
+        """Sorted by price, the results are the ``limit`` most similar products re-ordered, cheapest first."""
+        if self.query is None or self.exhausted:
+            return []
+        pool = await search(self.query, limit, 0, self.filters or None)
+        currency = self.filters.currency or pricing.main_currency(pool)
+        fresh = [hit for hit in pricing.by_price(pool, currency) if hit.product.id not in self.shown]
+        page = fresh[:size]
+        self.shown.update(hit.product.id for hit in page)
+        self.exhausted = len(fresh) <= size
+        return page
+
+
+def _category(hit: SearchHit) -> str:
+    """A product's most specific type: 'Footwear > Shoes > Heels' → 'Heels'."""
+    return (hit.product.product_type or "").split(">")[-1].strip()
 
 
 class Sessions:

@@ -16,7 +16,7 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from engine import Engine, MicroBatcher
-from index import CatalogIndex, Filters, IndexNotFoundError, SearchHit
+from index import CatalogIndex, CatalogLabels, Filters, IndexNotFoundError, SearchHit
 from index.store import resolve_build
 
 from .build_lock import BuildLock, LocalBuildLock, RedisBuildLock
@@ -50,8 +50,8 @@ class CatalogRecommender:
         """Load the model, open the index (on a first start, build it: one worker builds, the others wait for
         it), and follow published builds every ``settings.follow_builds_s``."""
         engine = await asyncio.to_thread(Engine.load, settings.engine_config())
-        lock: BuildLock = (RedisBuildLock(Redis.from_url(settings.redis_url.get_secret_value()))
-                           if settings.redis_url else LocalBuildLock())
+        url = settings.redis_address
+        lock: BuildLock = RedisBuildLock(Redis.from_url(url)) if url else LocalBuildLock()
         try:
             index = await asyncio.to_thread(CatalogIndex.open, settings.index, engine.fingerprint)
         except IndexNotFoundError:
@@ -95,6 +95,17 @@ class CatalogRecommender:
         if query.attributes is not None:
             return head_style(query.attributes)
         return vote_style(await self.search(query, STYLE_NEIGHBOURS))
+
+    async def labels(self) -> CatalogLabels:
+        return await asyncio.to_thread(self._index.labels)
+
+    async def product_query(self, product_id: str) -> Query | None:
+        vector = await asyncio.to_thread(self._index.vector, product_id)
+        return None if vector is None else Query(vector)
+
+    async def collection_query(self, name: str) -> Query | None:
+        vector = await asyncio.to_thread(self._index.centroid, Filters(collection=name))
+        return None if vector is None else Query(vector)
 
     async def reindex(self, feed_path: Path,
                       progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:

@@ -17,7 +17,8 @@ DEMO_PHOTOS = DEMO_DIR / "photos"
 
 class RecommenderSettings(BaseSettings):
     """What the recommender runs on (``FASHIONBOT_*``), shared by every front door: the engine's model, the
-    index it serves, the feed a rebuild reads, and whether results are re-ranked."""
+    index it serves, the feed a rebuild reads, whether results are re-ranked; and where the conversation keeps
+    ratings and finds its example photos."""
 
     model_config = SettingsConfigDict(env_prefix="FASHIONBOT_", env_file=".env", extra="ignore")
 
@@ -39,15 +40,26 @@ class RecommenderSettings(BaseSettings):
     max_images_per_product: int = Field(5, ge=1, le=11, description="images embedded per product: image_link "
                                                                     "and additional_image_link, each a vector")
     redis_url: SecretStr | None = Field(None, description="redis://…: several bot processes share sessions, "
-                                                         "flood budgets and index builds; never logged")
+                                                         "flood budgets, index builds and ratings; never logged")
     state_dir: Path | None = Field(None, description="where sessions are kept (SQLite); default: beside the index")
     follow_builds_s: float = Field(5.0, ge=0, description="how often a running bot looks for a newly published "
                                                           "index build to swap in (0: never)")
+    feedback_db: Path | None = Field(None, description="the SQLite file ratings are kept in without Redis "
+                                                       "(default: feedback.sqlite in the index directory)")
+    examples: Path = Field(DEMO_PHOTOS, description="example photos /start offers to tap")
 
     @property
     def state_path(self) -> Path:
         """The directory for state that outlives restarts (sessions): ``state_dir``, else the index's parent."""
         return self.state_dir if self.state_dir is not None else self.index.parent
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.feedback_db or self.index / "feedback.sqlite"
+
+    @property
+    def redis_address(self) -> str | None:
+        return self.redis_url.get_secret_value() if self.redis_url is not None else None
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(backbone=self.backbone, weights=self.weights, device=self.device,

@@ -16,6 +16,7 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -28,7 +29,7 @@ from . import handlers
 from .backends import Backends
 from .context import CONTEXT_TYPES, Assistant, assistant_of
 from .errors import on_error
-from .keyboards import COMMANDS
+from .keyboards import command_menus
 from .metrics import BotMetrics
 from .ops import OpsServer
 from .outgoing import FileIds
@@ -37,7 +38,7 @@ from .settings import BotSettings
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 FILE_ID_CACHE_SIZE = 50_000
 Opener = Callable[[RecommenderSettings], Awaitable[Recommender]]
@@ -68,7 +69,8 @@ def build_application(settings: BotSettings, recommender_settings: RecommenderSe
                             store=backends.sessions)
         application.bot_data.assistant = Assistant(
             conversation=Conversation(recommender, sessions, album_size=settings.album_size,
-                                      max_results=settings.max_results),
+                                      max_results=settings.max_results, feedback=backends.feedback,
+                                      examples=recommender_settings.examples),
             rebuilds=Rebuilds(recommender, recommender_settings.catalog, settings.progress_interval_s,
                               commands_per_minute=settings.admin_commands_per_minute),
             file_ids=FileIds(FILE_ID_CACHE_SIZE),
@@ -81,7 +83,8 @@ def build_application(settings: BotSettings, recommender_settings: RecommenderSe
             ops.append(OpsServer(metrics, recommender, backends.healthy, listen=settings.ops_listen,
                                  port=settings.ops_port))
             await ops[0].start()
-        await application.bot.set_my_commands(COMMANDS)
+        for commands, language_code in command_menus():
+            await application.bot.set_my_commands(commands, language_code=language_code)
         log.info("serving as @%s through %s; %d admin(s); index build %s", application.bot.username,
                  settings.api_url, len(settings.admin_ids), recommender.build_id)
 
@@ -90,7 +93,7 @@ def build_application(settings: BotSettings, recommender_settings: RecommenderSe
             await server.stop()
         if application.bot_data.assistant is not None:
             await application.bot_data.assistant.conversation.recommender.aclose()
-            await application.bot_data.assistant.backends.aclose()
+            await application.bot_data.assistant.backends.aclose()  # sessions and ratings too
 
     application = (
         ApplicationBuilder()
@@ -107,13 +110,16 @@ def build_application(settings: BotSettings, recommender_settings: RecommenderSe
         .build()
     )
     application.add_handlers([
-        CommandHandler(["start", "help"], handlers.on_help),
+        CommandHandler("start", handlers.on_start),
+        CommandHandler("help", handlers.on_help),
         CommandHandler("more", handlers.on_more),
         CommandHandler("style", handlers.on_style),
         CommandHandler("reindex", handlers.on_reindex),
         CallbackQueryHandler(handlers.on_button),
         MessageHandler(UNSUPPORTED, handlers.on_unsupported),
         MessageHandler(filters.PHOTO | filters.Document.ALL, handlers.on_image),
+        MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.on_text),
+        InlineQueryHandler(handlers.on_inline),
         MessageHandler(filters.COMMAND, handlers.on_help),
         MessageHandler(filters.ALL, handlers.on_unsupported),
     ])

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from chat import Conversation, Rebuilds
+from chat.i18n import Language
 
 from .backends import Backends
 from .metrics import BotMetrics
@@ -38,6 +39,11 @@ class Context(CallbackContext[ExtBot, dict, dict, BotData]):
     @property
     def assistant(self) -> Assistant:
         return assistant_of(self.application)
+
+    async def language(self, update: Update) -> Language:
+        """The user's language, from their client's language_code (else the one remembered with the session)."""
+        user = update.effective_user
+        return await self.assistant.conversation.language(user.id, user.language_code)
 
     def chat(self, update: Update) -> TelegramChat:
         assert update.effective_chat is not None  # every update we handle comes from a chat

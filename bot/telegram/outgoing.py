@@ -51,7 +51,8 @@ class TelegramChat:
                 await self.uploading()
                 await send_album(self.bot, self.chat_id, outcome.album, self.file_ids)
                 await self._send(outcome.reply, prepaid=True)  # its place was reserved with the album's
-            if outcome.album and outcome.album[0].number == 1:  # a photo's first page: that photo is served
+            # A search's first page: its photo is served (the welcome's example album is numbered 0: no search).
+            if outcome.number and outcome.album and outcome.album[0].number == 1:
                 self.metrics.photo_served(time.perf_counter() - self.started)
         elif outcome is not None:
             await self._send(outcome)

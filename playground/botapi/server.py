@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -91,7 +92,7 @@ class BotApiServer:
         self.extensions: list[Callable[[web.Application], None]] = []
         self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "Fashion Test Bot",
                          "username": username, "can_join_groups": True, "can_read_all_group_messages": False,
-                         "supports_inline_queries": False, "can_connect_to_business": False,
+                         "supports_inline_queries": True, "can_connect_to_business": False,
                          "has_main_web_app": False}
         self.api = BotApiMethods(self.bot_user, url_fetcher)
         self.calls: list[ApiCall] = []
@@ -191,6 +192,14 @@ class BotApiServer:
         query = self.api.callback_query(user.to_dict(), data, message_id)
         self._push_update({"callback_query": query})
         return query["id"]
+
+    def send_inline_query(self, user: TgUser, query: str = "") -> str:
+        """``@bot <query>`` typed in any chat; the query id (``api.inline_answers[id]`` once answered)."""
+        query_id = str(secrets.randbits(63))
+        self.api.inline_answers[query_id] = None
+        self._push_update({"inline_query": {"id": query_id, "from": user.to_dict(), "query": query, "offset": "",
+                                            "chat_type": "private"}})
+        return query_id
 
     # ---- what tests inspect ----------------------------------------------------------------------------
     def calls_to(self, method: str, *, ok: bool | None = True, **match: Any) -> list[ApiCall]:

@@ -14,20 +14,26 @@ from chat import session_codec
 from chat.page_order import LocalPageOrder, RedisPageOrder
 from chat.redis_sessions import RedisSessionStore
 from chat.session_store import MemorySessionStore, SqliteSessionStore
-from chat.state import Session, Sessions
+from chat.state import PRICE, PageRecord, Session, Sessions
 from engine.heads import Attributes
 from index import Filters
 from recommender import Guess, Query, Style
 from tests.auxil.fakes import ManualClock
 
+REFINED = Filters(gender="women", color="navy blue", max_price=2000.0, currency="INR",
+                  excluded=(("product_type", "sandals"), ("brand", "acme")))
+
 
 def full_session() -> Session:
     vector = np.random.default_rng(0).standard_normal(1280).astype(np.float32)
     return Session(
-        filters=Filters(gender="women", color="navy blue"),
+        filters=REFINED,
         query=Query(vector, Attributes({"colour": {"Red": 0.7, "Blue": 0.3}, "gender": {"Women": 1.0}})),
         style=Style(Guess("Tshirts", 0.81), None, Guess("Women", 1.0), None),
-        shown={"P003", "P001"}, offset=12, exhausted=True, pages=3)
+        shown={"P003", "P001"}, offset=12, exhausted=True, language="ru", sort=PRICE, photo="ab12cd34",
+        currency="INR", page_prices=[499.0, 1299.5],
+        pages=[PageRecord(3, "ab12cd34", ("P001", "P003"), ("Tshirts", "Heels"), REFINED, PRICE)],
+        pages_shown=3, relaxation=Filters(gender="women"))
 
 
 def test_a_session_round_trips_every_field_including_the_query_vector() -> None:
@@ -37,11 +43,17 @@ def test_a_session_round_trips_every_field_including_the_query_vector() -> None:
     assert np.array_equal(restored.query.vector, session.query.vector)
     restored.query.vector[0] = 1.0  # writable, as the engine's arrays are
     assert (restored.filters, restored.style, restored.shown, restored.offset, restored.exhausted,
-            restored.pages) == (session.filters, session.style, {"P001", "P003"}, 12, True, 3)
+            restored.pages_shown) == (session.filters, session.style, {"P001", "P003"}, 12, True, 3)
     assert restored.query.attributes == session.query.attributes
+    # The conversation's refinements, order and pages to rate too; exclusions come back as tuples, so the
+    # filters are equal and hashable again (the index caches matches by them).
+    assert (restored.language, restored.sort, restored.photo, restored.currency, restored.page_prices,
+            restored.pages, restored.relaxation) == ("ru", PRICE, "ab12cd34", "INR", [499.0, 1299.5], session.pages,
+                                                      Filters(gender="women"))
+    assert restored.filters.excluded == REFINED.excluded and hash(restored.pages[0].filters) == hash(REFINED)
 
 
-class Sort(enum.Enum):
+class Order(enum.Enum):
     BEST = "best"
     CHEAPEST = "cheapest"
 
@@ -53,12 +65,12 @@ class Later:
     offset: int = 0
     price_cap: float | None = None
     excluded: list[str] = field(default_factory=list)
-    sort: Sort = Sort.BEST
+    order: Order = Order.BEST
 
 
 def test_new_fields_persist_without_code_and_old_text_loads_with_defaults() -> None:
-    later = Later(offset=3, price_cap=49, excluded=["socks"], sort=Sort.CHEAPEST)
-    assert session_codec.loads(session_codec.dumps(later), Later) == Later(3, 49.0, ["socks"], Sort.CHEAPEST)
+    later = Later(offset=3, price_cap=49, excluded=["socks"], order=Order.CHEAPEST)
+    assert session_codec.loads(session_codec.dumps(later), Later) == Later(3, 49.0, ["socks"], Order.CHEAPEST)
     older_text = session_codec.dumps(Session(offset=5))
     assert session_codec.loads(older_text, Later) == Later(offset=5)  # unknown fields ignored
     assert session_codec.loads('{"offset": 2}', Session) == Session(offset=2)  # missing ones take defaults

@@ -1,5 +1,5 @@
-"""Sessions outlive the bot: after a restart /more and /style continue the last photo, and /healthz and /metrics
-tell operators what is served."""
+"""Sessions outlive the bot: after a restart /more and /style continue the last photo, with its refinements, in
+the user's language, and its pages can still be rated; /healthz and /metrics tell operators what is served."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from bot.telegram.app import build_application
 from bot.telegram.settings import BotSettings
 from recommender.settings import RecommenderSettings
 from tests.auxil.application import running
-from tests.auxil.bot_api_emulator import BotApiEmulator
+from tests.auxil.bot_api_emulator import BotApiEmulator, TgUser
 from tests.auxil.fakes import FakeRecommender, jpeg
 from tests.auxil.redis_server import free_port
 
 from .conftest import ANN, contains
+
+OLGA = TgUser(2001, "Ольга", "olga", language_code="ru")
 
 
 def fresh_bot(settings: BotSettings, recommender_settings: RecommenderSettings, recommender: FakeRecommender,
@@ -49,6 +51,42 @@ async def test_after_a_restart_more_and_style_continue_the_last_photo(
     shown = [item["caption"].split("\n")[0].split(". ", 1)[1] for call in (first, second) for item in
              call.params["media"]]
     assert len(set(shown)) == 12 and all("Women's" in title for title in shown[6:])
+
+
+async def test_after_a_restart_refinements_language_and_ratings_continue(
+        api: BotApiEmulator, settings: BotSettings, recommender_settings: RecommenderSettings, products) -> None:
+    async with running(fresh_bot(settings, recommender_settings, FakeRecommender(products))):
+        api.send_photo(OLGA, jpeg("red"))
+        await api.wait_for("sendMessage", chat_id=OLGA.id, text=contains("Совпадения 1–6."))
+        api.send_text(OLGA, "без платьев")
+        [refined] = await api.wait_for("sendMessage", chat_id=OLGA.id, text=contains("(фильтр: кроме: платье)"))
+    up = refined.params["reply_markup"]["inline_keyboard"][-1][0]["callback_data"]
+    assert up == "rate:up:2"
+
+    async with running(fresh_bot(settings, recommender_settings, FakeRecommender(products))) as application:
+        api.send_text(OLGA, "/more")
+        await api.wait_for("sendMessage", chat_id=OLGA.id, text=contains("(фильтр: кроме: платье)"), count=2)
+        api.press_button(OLGA, up)  # a page shown before the restart
+        await api.wait_for("sendMessage", chat_id=OLGA.id, text=contains("Спасибо! Рад, что подошло."))
+        [kept] = await application.bot_data.assistant.conversation.feedback.ratings()
+    assert kept.liked and kept.language == "ru" and kept.filters == {"excluded": [["product_type", "apparel > dress"]]}
+
+
+async def test_with_redis_ratings_go_to_the_shared_client(
+        api: BotApiEmulator, settings: BotSettings, recommender_settings: RecommenderSettings,
+        recommender: FakeRecommender, redis_url: str, redis) -> None:
+    from pydantic import SecretStr
+
+    shared = recommender_settings.model_copy(update={"redis_url": SecretStr(redis_url)})
+    async with running(fresh_bot(settings, shared, recommender)) as application:
+        backends = application.bot_data.assistant.backends
+        assert backends.feedback.client is backends.redis  # one client for sessions, pacing and ratings
+        api.send_photo(ANN, jpeg("blue"))
+        [links] = await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("Matches 1–6"))
+        api.press_button(ANN, links.params["reply_markup"]["inline_keyboard"][-1][1]["callback_data"])
+        await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("Thanks — noted."))
+    assert len(await redis.lrange("fashionbot:feedback:ratings", 0, -1)) == 1
+    assert not (recommender_settings.index / "feedback.sqlite").exists()
 
 
 async def test_health_and_metrics_tell_what_is_served(
