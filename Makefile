@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: playground demo test lint bench clean
+.PHONY: playground demo test lint bench clean translations
 
 # The virtual environment is (re)built whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -34,3 +34,10 @@ lint: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# After changing or adding a user-facing text: refresh the template and every language's catalog
+# (docs/TRANSLATING.md). A new language: $(BIN)/pybabel init -D fashionbot -i chat/locales/fashionbot.pot -d chat/locales -l LANG
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k NP_:1c,2 -k N_ --no-location --sort-output --project fashionbot \
+	    --copyright-holder "fashionbot contributors" -o chat/locales/fashionbot.pot .
+	$(BIN)/pybabel update -D fashionbot -i chat/locales/fashionbot.pot -d chat/locales --width 120

@@ -43,6 +43,8 @@ def load_settings(settings_class: type[FrontDoorSettings],
         log.error("configuration error: %s", describe_errors(error, failed.model_config["env_prefix"]))
         return None
     mask_value(settings.bot_token.get_secret_value())  # also in texts no token pattern recognises
+    if recommender_settings.redis_address:  # it may carry a password
+        mask_value(recommender_settings.redis_address)
     logging.getLogger().setLevel(settings.log_level)
     return settings, recommender_settings
 

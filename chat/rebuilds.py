@@ -15,7 +15,7 @@ from recommender import BuildProgress, Recommender, ReindexInProgressError
 
 from . import replies
 from .limits import SlidingWindow
-from .state import ExpiringLRU
+from .lru import ExpiringLRU
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("chat.audit")

@@ -1,7 +1,8 @@
 """Pure rendering decisions: products in, album items, captions (≤ 1024), buttons and texts out.
 
 Platform-free: a :class:`Button` is a link or an action (what a press sends back to
-:meth:`Conversation.press`); each adapter turns them into its own keyboards, embeds and views.
+:meth:`Conversation.press`); each adapter turns them into its own keyboards, embeds and views. Every text a
+user reads is in their :class:`~chat.i18n.Language` (admins' /reindex texts stay English).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from catalog.product import is_web_url as is_web_link
 from index import Filters, SearchHit
 from recommender import BuildProgress, BuildReport, Guess, Style
 
-from .narrowing import describe, suggestions
+from .describe import describe
+from .i18n import N_, Language
+from .narrowing import suggestions
 
 CAPTION_LIMIT = 1024  # Telegram's caption limit; the stricter of the platforms'
 TEXT_LIMIT = 4096
@@ -24,26 +27,39 @@ LABEL_LIMIT = 48
 MORE = "more"
 STYLE = "style"
 STYLE_PREFIX = "style:"
+RATE_PREFIX = "rate:"  # rate:up:<page> / rate:down:<page>
+EXAMPLE_PREFIX = "example:"
+RELAX = "relax"
+START_OVER = "start-over"
 
 COMMANDS = [
-    ("more", "Next matches for your last photo"),
-    ("style", "What I recognised; narrow: /style women, red, formal, shoes"),
-    ("help", "How to use this bot"),
+    ("start", N_("Start: what I do, with example photos")),
+    ("more", N_("Next matches for your last photo")),
+    ("style", N_("What I recognised; narrow: /style women, red, formal, shoes")),
+    ("help", N_("How to use this bot")),
 ]
-HELP = (
+HELP = N_(
     "Send me a photo of clothing or shoes — or an image file — and I'll find similar products in the "
     "catalog, with links.\n\n"
+    "Then say what to change, in plain words: “in red”, “for women”, “cheaper”, “under 2000”, “formal”, "
+    "“no sandals”, “sneakers only”, “sort by price”; “start over” clears it all.\n\n"
     "/more — the next matches for your last photo\n"
-    "/style — what I recognised in it; narrow the results with /style women, /style red, "
-    "/style formal or /style shoes; /style clear removes the filter\n"
+    "/style — what I recognised in it, with buttons to narrow\n"
     "/help — this message"
 )
-NO_PHOTO_YET = "Send me a photo first; /more then shows further matches for it."
-SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a moment."
+WELCOME = N_("Send me a photo of clothing or shoes and I'll find similar products, with links.\n"
+             "Then tell me what to change: “in red”, “under 2000”, “no sandals”. Or tap an example:")
+NO_PHOTO_YET = N_("Send me a photo first; /more then shows further matches for it.")
+SOMETHING_WENT_WRONG = N_("Sorry, something went wrong on my side. Please try again in a moment.")
 NOT_ADMIN = "Sorry, only the bot's admins can rebuild the catalog."
 REINDEX_USAGE = "Usage: /reindex — rebuild the catalog index; /reindex status — how the rebuild is going."
-BURST_NOTE = "You sent several photos at once — I'm showing matches for the newest one only."
-TAPS_TOO_FAST = "One tap at a time, please — I'm on it."
+BURST_NOTE = N_("You sent several photos at once — I'm showing matches for the newest one only.")
+TAPS_TOO_FAST = N_("One tap at a time, please — I'm on it.")
+# The engine's messages for an image it cannot read (engine/preprocess.py), so they are translated too.
+IMAGE_PROBLEMS = (N_("The file is empty."), N_("The image is too large in pixels."),
+                  N_("That file is not an image I can read (JPEG, PNG, WebP, GIF…)."),
+                  N_("The image is damaged or incomplete; please send it again."))
+IMAGE_UNREADABLE = N_("I can't use that image; please send a photo (JPEG, PNG or WebP).")
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,7 @@ class Page:
 
     album: list[AlbumItem]
     reply: Reply
+    number: int = 0  # the user's how-manieth page; adapters show a user's pages in this order (0: unordered)
 
 
 def text_len(text: str) -> int:
@@ -117,68 +134,86 @@ def product_label(product: Product, number: int) -> str:
     return head + shorten(product.title or product.id, LABEL_LIMIT - text_len(head + price)) + price
 
 
-def results_buttons(hits: Sequence[SearchHit], first: int, *, more: bool) -> Rows:
-    """One link button per product with a web link (none fit on an album itself), then More and Style."""
+def results_buttons(lang: Language, hits: Sequence[SearchHit], first: int, *, more: bool,
+                    page: int | None = None) -> Rows:
+    """One link button per product with a web link (none fit on an album itself), then More and Style, then
+    👍 / 👎 for rating the page (``page``: its number)."""
     rows = [[Button(product_label(hit.product, number), url=hit.product.link)]
             for number, hit in enumerate(hits, first) if is_web_link(hit.product.link)]
-    actions = [Button("More ▸", action=MORE)] if more else []
-    rows.append([*actions, Button("Style", action=STYLE)])
+    actions = [Button(lang._("More ▸"), action=MORE)] if more else []
+    rows.append([*actions, Button(lang._("Style"), action=STYLE)])
+    if page is not None:
+        rows.append([Button("👍", action=f"{RATE_PREFIX}up:{page}"), Button("👎", action=f"{RATE_PREFIX}down:{page}")])
     return rows
 
 
-def results_text(first: int, count: int, filters: Filters, *, more: bool) -> str:
+def results_text(lang: Language, first: int, count: int, filters: Filters, *, more: bool,
+                 sort: str | None = None) -> str:
     span = f"{first}" if count == 1 else f"{first}–{first + count - 1}"
-    text = f"Matches {span}{_filter_note(filters)}. Tap a product to open it."
-    return text + (" More shows the next ones." if more else " That's all for this photo.")
+    note = lang._(" (filter: {filters})", filters=describe(lang, filters, sort)) if filters or sort == "price" else ""
+    text = lang._("Matches {span}{note}. Tap a product to open it.", span=span, note=note)
+    return text + (lang._(" More shows the next ones.") if more else lang._(" That's all for this photo."))
 
 
-def no_more_text(filters: Filters, *, first_page: bool) -> str:
+def no_more_text(lang: Language, filters: Filters, *, first_page: bool) -> str:
     if first_page and filters:
-        return f"Nothing in the catalog matches the filter {describe(filters)}; /style clear removes it."
+        return lang._("Nothing in the catalog matches the filter {filters}; “start over” removes it.",
+                      filters=describe(lang, filters))
     if first_page:
-        return "The catalog has nothing to show for this photo yet."
-    widen = f" with the filter {describe(filters)} — /style clear widens it" if filters else ""
-    return f"No more matches for this photo{widen}. Send another photo to search again."
+        return lang._("The catalog has nothing to show for this photo yet.")
+    if filters:
+        return lang._("No more matches for this photo with the filter {filters} — “start over” widens it. "
+                      "Send another photo to search again.", filters=describe(lang, filters))
+    return lang._("No more matches for this photo. Send another photo to search again.")
 
 
-def style_text(style: Style | None, filters: Filters) -> str:
+def style_text(lang: Language, style: Style | None, filters: Filters) -> str:
     lines = []
     if style is not None:
-        lines.append("What I see in your last photo:")
-        for name, guess in (("category", style.category), ("colour", style.colour),
-                            ("gender", style.gender), ("usage", style.usage)):
-            lines.append(f"• {name}: {_guess(guess)}")
+        lines.append(lang._("What I see in your last photo:"))
+        for name, guess in ((lang._("category"), style.category), (lang._("colour"), style.colour),
+                            (lang._("gender"), style.gender), (lang._("usage"), style.usage)):
+            lines.append(f"• {name}: {_guess(lang, guess)}")
     else:
-        lines.append("Send me a photo and /style tells what I recognised in it.")
-    lines.append(f"\nFilter: {describe(filters)}.")
-    lines.append("Narrow with /style women, /style red, /style formal or /style shoes — or tap below. "
-                 "/style clear removes the filter.")
+        lines.append(lang._("Send me a photo and /style tells what I recognised in it."))
+    lines.append("\n" + lang._("Filter: {filters}.", filters=describe(lang, filters)))
+    lines.append(lang._("Narrow with /style women, /style red, /style formal or /style shoes — or tap below. "
+                        "/style clear removes the filter."))
     return "\n".join(lines)
 
 
-def style_buttons(style: Style | None, filters: Filters) -> Rows:
+def style_buttons(lang: Language, style: Style | None, filters: Filters) -> Rows:
     picks = suggestions(style, filters) if style is not None else []
-    buttons = [Button(f"Only {shorten(label, 30)}", action=STYLE_PREFIX + narrowing)
+    buttons = [Button(lang._("Only {label}", label=shorten(label, 30)), action=STYLE_PREFIX + narrowing)
                for label, narrowing in picks if len((STYLE_PREFIX + narrowing).encode()) <= ACTION_LIMIT]
     if filters:
-        buttons.append(Button("Clear filter", action=STYLE_PREFIX + "clear"))
+        buttons.append(Button(lang._("Clear filter"), action=STYLE_PREFIX + "clear"))
     return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
 
 
-def narrowed_text(filters: Filters, *, has_photo: bool) -> str:
+def narrowed_text(lang: Language, filters: Filters, *, has_photo: bool) -> str:
     if not filters:
-        return "Filter cleared: all products again." + (" /more continues." if has_photo else "")
-    applies = "to /more and to your next photos" if has_photo else "to your next photos"
-    return f"Filter: {describe(filters)}. It applies {applies}."
+        return lang._("Filter cleared: all products again.") + (lang._(" /more continues.") if has_photo else "")
+    if has_photo:
+        return lang._("Filter: {filters}. It applies to /more and to your next photos.",
+                      filters=describe(lang, filters))
+    return lang._("Filter: {filters}. It applies to your next photos.", filters=describe(lang, filters))
 
 
-def more_buttons() -> Rows:
-    return [[Button("More ▸", action=MORE)]]
+def more_buttons(lang: Language) -> Rows:
+    return [[Button(lang._("More ▸"), action=MORE)]]
 
 
-def photos_too_fast(wait_s: float) -> str:
-    return (f"That's a lot of photos in one minute — please wait {math.ceil(wait_s)} s, "
-            "then send the one you want matched.")
+def photos_too_fast(lang: Language, wait_s: float) -> str:
+    return lang._("That's a lot of photos in one minute — please wait {seconds} s, then send the one you want "
+                  "matched.", seconds=math.ceil(wait_s))
+
+
+def image_problem(lang: Language, message: str) -> str:
+    """The engine's reason an image is unusable, in the user's language (its own words where translated)."""
+    if message in IMAGE_PROBLEMS or lang.code == "en":
+        return lang._(message)
+    return lang._(IMAGE_UNREADABLE)
 
 
 def admin_too_fast(wait_s: float) -> str:
@@ -206,9 +241,5 @@ def reindex_busy_text(progress_line: str) -> str:
     return f"A rebuild is already running — only one at a time.\n{progress_line}"
 
 
-def _filter_note(filters: Filters) -> str:
-    return f" (filter: {describe(filters)})" if filters else ""
-
-
-def _guess(guess: Guess | None) -> str:
-    return f"{guess.value} ({guess.confidence:.0%})" if guess is not None else "not sure"
+def _guess(lang: Language, guess: Guess | None) -> str:
+    return f"{guess.value} ({guess.confidence:.0%})" if guess is not None else lang._("not sure")

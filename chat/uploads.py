@@ -7,6 +7,7 @@ from pathlib import Path
 
 from catalog.product import Product
 
+from .i18n import Language
 from .replies import shorten
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".avif")
@@ -24,7 +25,7 @@ def upload_filename(product: Product) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", product.id)[:64] + (Path(product.image_link).suffix.lower() or ".jpg")
 
 
-def not_an_image(mime_type: str | None, file_name: str | None) -> str:
-    what = mime_type or file_name or "unknown type"
-    return (f"That file isn't an image ({shorten(what, 60)}). "
-            "Send a photo, or an image file (JPEG, PNG, WebP).")
+def not_an_image(lang: Language, mime_type: str | None, file_name: str | None) -> str:
+    what = mime_type or file_name or lang._("unknown type")
+    return lang._("That file isn't an image ({what}). Send a photo, or an image file (JPEG, PNG, WebP).",
+                  what=shorten(what, 60))

@@ -17,6 +17,8 @@ index_app = typer.Typer(help="Build and inspect catalog indexes.", no_args_is_he
 app.add_typer(index_app, name="index")
 catalog_app = typer.Typer(help="Check product feeds (nothing is downloaded).", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+feedback_app = typer.Typer(help="What users said with 👍 / 👎.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
 
 Backbone = Annotated[str | None, typer.Option(help="auto, or a timm model name [env FASHIONBOT_BACKBONE]")]
 Device = Annotated[str | None, typer.Option(help="auto, cpu or cuda [env FASHIONBOT_DEVICE]")]
@@ -72,6 +74,21 @@ def catalog_check(
     from .feed_commands import check
 
     raise typer.Exit(check(feed, as_json))
+
+
+@feedback_app.command("report")
+def feedback_report(
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    db: Annotated[Path | None, typer.Option(help="ratings SQLite file [env FASHIONBOT_FEEDBACK_DB; default: "
+                                                 "feedback.sqlite in the index directory]")] = None,
+) -> None:
+    """Share of liked pages, the worst queries, and which product types disappoint (Redis where
+    FASHIONBOT_REDIS_URL is set)."""
+    import asyncio
+
+    from .feedback_commands import report
+
+    raise typer.Exit(asyncio.run(report(_settings(feedback_db=db), as_json)))
 
 
 @app.command()

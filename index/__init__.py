@@ -3,7 +3,7 @@
 from .build import IndexWriter
 from .choose import INDEX_TYPES, choose_index_key
 from .errors import CatalogIndexError, FingerprintMismatchError, IndexFormatError, IndexNotFoundError
-from .records import Filters
+from .records import CatalogLabels, Filters, collection_slug
 from .search import CatalogIndex, SearchHit
 from .store import Manifest
 
@@ -11,6 +11,7 @@ __all__ = [
     "INDEX_TYPES",
     "CatalogIndex",
     "CatalogIndexError",
+    "CatalogLabels",
     "Filters",
     "FingerprintMismatchError",
     "IndexFormatError",
@@ -19,4 +20,5 @@ __all__ = [
     "Manifest",
     "SearchHit",
     "choose_index_key",
+    "collection_slug",
 ]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +23,23 @@ CREATE TABLE products (
     product_id TEXT NOT NULL,
     gender TEXT, color TEXT, product_type TEXT, usage TEXT,
     record TEXT NOT NULL,
-    view INTEGER NOT NULL DEFAULT 0
+    view INTEGER NOT NULL DEFAULT 0,
+    brand TEXT, price_amount REAL, price_currency TEXT, collections TEXT
 );
 CREATE INDEX products_product_id ON products(product_id, view);
 CREATE INDEX products_gender ON products(gender);
 CREATE INDEX products_usage ON products(usage);
+CREATE INDEX products_price ON products(price_amount);
 """
+# Builds made before brand, price and collection columns existed read them from the stored record.
+_OLDER_BUILDS = {
+    "brand": "lower(json_extract(record, '$.brand'))",
+    "price_amount": "json_extract(record, '$.price_amount')",
+    "price_currency": "json_extract(record, '$.price_currency')",
+    "collections": "NULL",
+}
+# Merchant Center's custom labels are where shops mark campaigns and collections.
+COLLECTION_COLUMNS = tuple(f"custom_label_{n}" for n in range(5))
 
 # Feeds say male/female (Merchant Center) or Men/Women (the sample); filters speak one language.
 _GENDER_WORDS = {"male": "men", "man": "men", "female": "women", "woman": "women"}
@@ -44,34 +56,88 @@ def normalise_gender(value: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Filters:
-    """Narrowing of results; each field is case-insensitive, None means 'any'.
+    """Narrowing of results; each text field is case-insensitive, None means 'any'.
 
     gender matches exactly (unisex items match men and women); color and product_type match when the
-    value contains the word ('blue' finds 'Navy Blue'); usage matches exactly.
+    value contains the word ('blue' finds 'Navy Blue'); usage and brand match exactly. Any of them may name
+    alternatives split by '|' ('red|blue'), any of which matches. Price bounds are inclusive, on the parsed
+    amount, in ``currency`` (None: any currency, for feeds that name none); a product without a price
+    never passes one. ``excluded`` holds (field, value) pairs that must not match, by the same rules.
+    ``collection`` keeps the products that carry it as one of their custom labels (a shop's campaign).
     """
 
     gender: str | None = None
     color: str | None = None
     product_type: str | None = None
     usage: str | None = None
+    brand: str | None = None
+    min_price: float | None = None
+    max_price: float | None = None
+    currency: str | None = None
+    excluded: tuple[tuple[str, str], ...] = ()
+    collection: str | None = None
+
+    def __post_init__(self) -> None:
+        # Filters are cache keys, so hashable: lists (filters read back from JSON) become tuples.
+        object.__setattr__(self, "excluded", tuple((str(f), str(v)) for f, v in self.excluded))
 
     def __bool__(self) -> bool:
-        return any((self.gender, self.color, self.product_type, self.usage))
+        return any((self.gender, self.color, self.product_type, self.usage, self.brand, self.excluded,
+                    self.collection, self.min_price is not None, self.max_price is not None))
 
-    def where(self) -> tuple[str, list[str]]:
+    def where(self, columns: Mapping[str, str] | None = None) -> tuple[str, list]:
+        """An SQL condition on the products table and its parameters; ``columns`` maps a column name to the
+        expression that reads it (for builds that lack the column)."""
+        def column(name: str) -> str:
+            return (columns or {}).get(name, name)
+
         clauses, params = [], []
-        if self.gender:
-            wanted = _GENDER_MATCHES.get(normalise_gender(self.gender), (normalise_gender(self.gender),))
-            clauses.append(f"gender IN ({','.join('?' * len(wanted))})")
-            params.extend(wanted)
-        for column, value in (("color", self.color), ("product_type", self.product_type)):
-            if value:
-                clauses.append(f"{column} LIKE ? ESCAPE '\\'")
-                params.append("%" + _escape_like(value.strip().lower()) + "%")
-        if self.usage:
-            clauses.append("usage = ?")
-            params.append(self.usage.strip().lower())
+        for name, value in self.labels():
+            clause, values = _label_clause(column(name), name, value)
+            clauses.append(clause)
+            params.extend(values)
+        for name, value in self.excluded:
+            clause, values = _label_clause(column(name), name, value)
+            clauses.append(f"NOT COALESCE({clause}, 0)")  # a product without the label is not excluded
+            params.extend(values)
+        for bound, operator in ((self.min_price, ">="), (self.max_price, "<=")):
+            if bound is not None:
+                clauses.append(f"{column('price_amount')} {operator} ?")
+                params.append(float(bound))
+        if self.currency and (self.min_price is not None or self.max_price is not None):
+            clauses.append(f"{column('price_currency')} = ?")
+            params.append(self.currency.upper())
         return " AND ".join(clauses) or "1", params
+
+    def labels(self) -> list[tuple[str, str]]:
+        """The (field, value) pairs a product must match."""
+        fields = ("gender", "color", "product_type", "usage", "brand", "collection")
+        return [(name, value) for name in fields if (value := getattr(self, name))]
+
+
+FILTER_FIELDS = ("gender", "color", "product_type", "usage", "brand")
+
+
+def _label_clause(column: str, field: str, value: str) -> tuple[str, list[str]]:
+    """One field's condition; ``value`` may name alternatives split by '|'."""
+    options = [option.strip().lower() for option in value.split("|") if option.strip()]
+    if field == "gender":
+        wanted = sorted({match for option in options
+                         for match in _GENDER_MATCHES.get(normalise_gender(option), (normalise_gender(option),))})
+        return f"{column} IN ({','.join('?' * len(wanted))})", wanted
+    if field in ("color", "product_type"):
+        like = " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for _ in options)
+        return f"({like})", ["%" + _escape_like(option) + "%" for option in options]
+    if field == "collection":
+        return f"{column} LIKE ? ESCAPE '\\'", ["%|" + _escape_like(collection_slug(value)) + "|%"]
+    if field not in ("usage", "brand"):
+        raise ValueError(f"no filter on {field!r}")
+    return f"{column} IN ({','.join('?' * len(options))})", options
+
+
+def collection_slug(name: str) -> str:
+    """How a collection is named in a link: 'Summer Sale 2026' → 'summer-sale-2026'."""
+    return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
 
 
 def _escape_like(text: str) -> str:
@@ -81,6 +147,24 @@ def _escape_like(text: str) -> str:
 def _usage(product: Product) -> str | None:
     usage = product.extra.get("usage")
     return usage.strip().lower() if usage else None
+
+
+def _collections(product: Product) -> str | None:
+    """'|summer-sale|new-in|': the product's custom labels as link names, each between bars."""
+    slugs = [collection_slug(product.extra[name]) for name in COLLECTION_COLUMNS if product.extra.get(name)]
+    return "|" + "|".join(slug for slug in slugs if slug) + "|" if any(slugs) else None
+
+
+@dataclass(frozen=True)
+class CatalogLabels:
+    """The distinct labels a catalog uses, per filterable field (as stored: lower case), and its currencies."""
+
+    gender: tuple[str, ...] = ()
+    color: tuple[str, ...] = ()
+    product_type: tuple[str, ...] = ()
+    usage: tuple[str, ...] = ()
+    brand: tuple[str, ...] = ()
+    currencies: tuple[str, ...] = ()  # most common first
 
 
 def write_records(path: Path, products: Iterable[Product], first_id: int = 0,
@@ -95,11 +179,11 @@ def write_records(path: Path, products: Iterable[Product], first_id: int = 0,
         rows = [
             (first_id + offset, p.id, normalise_gender(p.gender), (p.color or "").lower() or None,
              (p.product_type or "").lower() or None, _usage(p), json.dumps(p.to_dict(), ensure_ascii=False),
-             view)
+             view, (p.brand or "").strip().lower() or None, p.price_amount, p.price_currency, _collections(p))
             for offset, (p, view) in enumerate(zip(products, views or [0] * len(products), strict=True))
         ]
         with connection:
-            connection.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            connection.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
     finally:
         connection.close()
@@ -114,8 +198,11 @@ class ProductRecords:
         # A build never changes, so each filter's matches are looked up once, not on every page of every query.
         self.matching_ids = functools.lru_cache(maxsize=256)(self._matching_ids)
         # Builds from before several images per product have no view column: one row, one product.
-        self._has_views = any(column[1] == "view" for column in self._query("PRAGMA table_info(products)", []))
+        columns = {column[1] for column in self._query("PRAGMA table_info(products)", [])}
+        self._has_views = "view" in columns
+        self._columns = {name: expression for name, expression in _OLDER_BUILDS.items() if name not in columns}
         self.product_count, self.max_views = self._counts()
+        self._labels: CatalogLabels | None = None
 
     def get_many(self, faiss_ids: Sequence[int]) -> dict[int, Product]:
         if not faiss_ids:
@@ -138,9 +225,23 @@ class ProductRecords:
             "SELECT COUNT(*), COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM products GROUP BY product_id)", [])
         return products, most
 
+    def labels(self) -> CatalogLabels:
+        """What the catalog's products are labelled with (looked up once: a build never changes)."""
+        if self._labels is None:
+            found = {}
+            for name in FILTER_FIELDS:
+                column = self._columns.get(name, name)
+                rows = self._query(f"SELECT DISTINCT {column} FROM products WHERE {column} IS NOT NULL", [])
+                found[name] = tuple(sorted(str(value) for (value,) in rows if str(value).strip()))
+            currency = self._columns.get("price_currency", "price_currency")
+            rows = self._query(f"SELECT {currency}, COUNT(*) AS n FROM products WHERE {currency} IS NOT NULL "
+                               f"GROUP BY {currency} ORDER BY n DESC", [])
+            self._labels = CatalogLabels(**found, currencies=tuple(code for code, _ in rows))
+        return self._labels
+
     def _matching_ids(self, filters: Filters) -> np.ndarray:
         """FAISS ids of the products that pass the filters, ascending (read-only: it is shared by callers)."""
-        where, params = filters.where()
+        where, params = filters.where(self._columns)
         rows = self._query(f"SELECT faiss_id FROM products WHERE {where} ORDER BY faiss_id", params)
         ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
         ids.flags.writeable = False

@@ -13,7 +13,7 @@ from catalog.product import Product
 
 from .choose import hnsw_ef_search, ivf_nprobe, refine_k_factor
 from .errors import FingerprintMismatchError
-from .records import Filters, ProductRecords
+from .records import CatalogLabels, Filters, ProductRecords
 from .store import PRODUCTS, VECTORS, Manifest, resolve_build
 
 log = logging.getLogger(__name__)
@@ -168,6 +168,18 @@ class CatalogIndex:
     def vector(self, product_id: str) -> np.ndarray | None:
         faiss_id = self._records.faiss_id_of(product_id)
         return None if faiss_id is None else self._vectors.reconstruct(faiss_id)
+
+    def labels(self) -> CatalogLabels:
+        return self._records.labels()
+
+    def centroid(self, filters: Filters) -> np.ndarray | None:
+        """The unit mean of the matching products' vectors (what a collection looks like); None for no match."""
+        allowed = self._records.matching_ids(filters)
+        if not len(allowed):
+            return None
+        mean = self._vectors.reconstruct_batch(allowed).mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        return (mean / norm).astype(np.float32) if norm > 0 else None
 
     def close(self) -> None:
         self._records.close()

@@ -1,7 +1,9 @@
 """CatalogRecommender: the real :class:`~recommender.protocol.Recommender`, the engine over a FAISS catalog index.
 
 All model and FAISS work happens off the event loop; photos that arrive together share one forward pass.
-A rebuild runs aside under a lock and is swapped in whole; searches already running finish on the old index.
+A rebuild runs aside under a lock (shared by every worker with Redis) and is swapped in whole; searches already
+running finish on the old index. A build published by another process (another worker's /reindex, or
+``fashionbot index build`` into the same directory) is noticed and swapped in too.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from engine import Engine, MicroBatcher
-from index import CatalogIndex, Filters, IndexNotFoundError, SearchHit
+from redis.asyncio import Redis
 
+from engine import Engine, MicroBatcher
+from index import CatalogIndex, CatalogLabels, Filters, IndexNotFoundError, SearchHit
+from index.store import resolve_build
+
+from .build_lock import BuildLock, LocalBuildLock, RedisBuildLock
 from .closeness import similarity_floor
 from .indexing import BuildProgress, BuildReport, build_index
-from .protocol import Query, ReindexInProgressError
+from .protocol import Query
 from .rerank import RerankPolicy, ranked_search
 from .settings import RecommenderSettings
 from .style import Style, head_style, vote_style
@@ -30,21 +36,35 @@ class CatalogRecommender:
     """Built complete by :meth:`open` (model loaded, index opened or first built, both off the loop)."""
 
     def __init__(self, engine: Engine, settings: RecommenderSettings, index: CatalogIndex, *,
-                 max_batch: int = 16) -> None:
+                 max_batch: int = 16, build_lock: BuildLock | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self._index = index
         self._batcher: MicroBatcher[bytes, Query] = MicroBatcher(self._embed_batch, max_batch=max_batch,
                                                                  name="embed")
-        self._reindex_lock = asyncio.Lock()
+        self._build_lock = build_lock or LocalBuildLock()
+        self._follower: asyncio.Task[None] | None = None
         self.rerank = RerankPolicy.of(engine.head, settings.rerank)
         self._min_similarity = similarity_floor(engine, settings.min_similarity)
 
     @classmethod
     async def open(cls, settings: RecommenderSettings, *, build_demo_if_missing: bool = True) -> CatalogRecommender:
+        """Load the model, open the index (on a first start, build it: one worker builds, the others wait for
+        it), and follow published builds every ``settings.follow_builds_s``."""
         engine = await asyncio.to_thread(Engine.load, settings.engine_config())
-        index = await asyncio.to_thread(open_or_build_index, engine, settings, build_demo_if_missing)
-        return cls(engine, settings, index)
+        url = settings.redis_address
+        lock: BuildLock = RedisBuildLock(Redis.from_url(url)) if url else LocalBuildLock()
+        try:
+            index = await asyncio.to_thread(CatalogIndex.open, settings.index, engine.fingerprint)
+        except IndexNotFoundError:
+            if not build_demo_if_missing:
+                raise
+            async with lock.claim(wait=True):  # another worker may have built it while this one waited
+                index = await asyncio.to_thread(open_or_build_index, engine, settings)
+        recommender = cls(engine, settings, index, build_lock=lock)
+        if settings.follow_builds_s:
+            recommender._follower = asyncio.create_task(recommender._follow_builds(settings.follow_builds_s))
+        return recommender
 
     @property
     def index(self) -> CatalogIndex:
@@ -55,8 +75,16 @@ class CatalogRecommender:
         return self._min_similarity
 
     @property
+    def build_id(self) -> str:
+        return self._index.directory.name
+
+    @property
+    def products_served(self) -> int:
+        return len(self._index)
+
+    @property
     def reindexing(self) -> bool:
-        return self._reindex_lock.locked()
+        return self._build_lock.held
 
     async def photo(self, image_bytes: bytes) -> Query:
         """Decode and embed one photo; raises :class:`engine.ImageDecodeError` for a bad one."""
@@ -74,12 +102,21 @@ class CatalogRecommender:
             return head_style(query.attributes)
         return vote_style(await self.search(query, STYLE_NEIGHBOURS))
 
+    async def labels(self) -> CatalogLabels:
+        return await asyncio.to_thread(self._index.labels)
+
+    async def product_query(self, product_id: str) -> Query | None:
+        vector = await asyncio.to_thread(self._index.vector, product_id)
+        return None if vector is None else Query(vector)
+
+    async def collection_query(self, name: str) -> Query | None:
+        vector = await asyncio.to_thread(self._index.centroid, Filters(collection=name))
+        return None if vector is None else Query(vector)
+
     async def reindex(self, feed_path: Path,
                       progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:
         """Rebuild from a feed while serving the old index; ``progress`` is called on the event loop."""
-        if self._reindex_lock.locked():
-            raise ReindexInProgressError("a reindex is already running")
-        async with self._reindex_lock:
+        async with self._build_lock.claim(wait=False):  # ReindexInProgressError while one runs anywhere
             loop = asyncio.get_running_loop()
             on_progress = (lambda update: loop.call_soon_threadsafe(progress, update)) if progress else None
             report = await asyncio.to_thread(
@@ -89,12 +126,30 @@ class CatalogRecommender:
                 max_views=self.settings.max_images_per_product)
             self._index = await asyncio.to_thread(CatalogIndex.open, self.settings.index,
                                                   self.engine.fingerprint)
-            log.info("reindex done: %s; now serving %d products", report.summary(), len(self._index))
+            log.info("reindex done: %s; now serving build %s (%d products)", report.summary(), self.build_id,
+                     len(self._index))
             return report
 
     async def aclose(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
         await self._batcher.aclose()
+        await self._build_lock.aclose()
         self._index.close()
+
+    async def _follow_builds(self, interval_s: float) -> None:
+        """Swap in a build that another process published (its ``current`` link moved), off the loop."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                published = await asyncio.to_thread(resolve_build, self.settings.index)
+                if published != self._index.directory and not self.reindexing:
+                    self._index = await asyncio.to_thread(CatalogIndex.open, self.settings.index,
+                                                          self.engine.fingerprint)
+                    log.info("now serving build %s (%d products), published by another process",
+                             self.build_id, len(self._index))
+            except Exception as error:  # the served index stays; the next look may succeed
+                log.warning("could not follow the published index build: %s", error)
 
     def _embed_batch(self, blobs: list[bytes]) -> list[Query | Exception]:
         images, errors = self.engine.decode_photos(blobs)

@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from engine.heads import Attributes
-from index import Filters, SearchHit
+from index import CatalogLabels, Filters, SearchHit
 
 from .indexing import BuildProgress, BuildReport
 from .style import Style
@@ -42,6 +42,14 @@ class Recommender(Protocol):
     def reindexing(self) -> bool:
         """Whether a rebuild is running now."""
 
+    @property
+    def build_id(self) -> str:
+        """The index build being served (its directory's name); changes when a rebuild is swapped in."""
+
+    @property
+    def products_served(self) -> int:
+        """Products in the index being served."""
+
     async def photo(self, image_bytes: bytes) -> Query:
         """Decode and embed one photo; raises :class:`engine.ImageDecodeError` for a bad one."""
 
@@ -51,6 +59,16 @@ class Recommender(Protocol):
 
     async def style(self, query: Query) -> Style:
         """What the photo shows: category, colour, gender and usage, each with a confidence."""
+
+    async def labels(self) -> CatalogLabels:
+        """The labels the catalog's products carry, per filterable field, and its currencies."""
+
+    async def product_query(self, product_id: str) -> Query | None:
+        """A query for products like this catalog product (its own image); None when it is not in the catalog."""
+
+    async def collection_query(self, name: str) -> Query | None:
+        """A query that ranks a collection (products with ``name`` as a custom label) by how typical each is
+        of it; None when no product carries it."""
 
     async def reindex(self, feed_path: Path,
                       progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine import EngineConfig
@@ -18,7 +18,8 @@ DEMO_PHOTOS = DEMO_DIR / "photos"
 
 class RecommenderSettings(BaseSettings):
     """What the recommender runs on (``FASHIONBOT_*``), shared by every front door: the engine's model, the
-    index it serves, the feed a rebuild reads, and whether results are re-ranked."""
+    index it serves, the feed a rebuild reads, whether results are re-ranked; and where the conversation keeps
+    ratings and finds its example photos."""
 
     model_config = SettingsConfigDict(env_prefix="FASHIONBOT_", env_file=".env", extra="ignore")
 
@@ -45,6 +46,27 @@ class RecommenderSettings(BaseSettings):
     min_similarity: float | None = Field(None, ge=-1, le=1, description="a photo whose best match is less similar "
                                                                         "than this finds 'nothing close' (default: "
                                                                         "the head's calibrated threshold)")
+    redis_url: SecretStr | None = Field(None, description="redis://…: several bot processes share sessions, "
+                                                         "flood budgets, index builds and ratings; never logged")
+    state_dir: Path | None = Field(None, description="where sessions are kept (SQLite); default: beside the index")
+    follow_builds_s: float = Field(5.0, ge=0, description="how often a running bot looks for a newly published "
+                                                          "index build to swap in (0: never)")
+    feedback_db: Path | None = Field(None, description="the SQLite file ratings are kept in without Redis "
+                                                       "(default: feedback.sqlite in the index directory)")
+    examples: Path = Field(DEMO_PHOTOS, description="example photos /start offers to tap")
+
+    @property
+    def state_path(self) -> Path:
+        """The directory for state that outlives restarts (sessions): ``state_dir``, else the index's parent."""
+        return self.state_dir if self.state_dir is not None else self.index.parent
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.feedback_db or self.index / "feedback.sqlite"
+
+    @property
+    def redis_address(self) -> str | None:
+        return self.redis_url.get_secret_value() if self.redis_url is not None else None
 
     @field_validator("query_framing")
     @classmethod

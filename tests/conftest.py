@@ -65,3 +65,25 @@ def small_index(tmp_path_factory, small_feed, engine) -> Path:
     root = tmp_path_factory.mktemp("index") / "idx"
     build_index(small_feed, root, engine)
     return root
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> str:
+    """A real redis-server for the whole test session (skipped, saying why, where none is installed)."""
+    from tests.auxil.redis_server import MISSING, available, redis_server
+
+    if not available():
+        pytest.skip(MISSING)
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+async def redis(redis_url: str):
+    """A client of that server, emptied first: each test starts with no keys."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url)
+    await client.flushall()
+    yield client
+    await client.aclose()

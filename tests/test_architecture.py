@@ -25,7 +25,7 @@ ALLOWED = {
     "bot": {"chat", "recommender", "engine", "catalog", "index"},
     "playground": {"recommender"},  # runs the bot as a process; never imports it
     "training": {"recommender", "engine", "catalog", "index"},
-    "fashionbot": {"training", "playground", "recommender", "engine", "catalog", "index"},
+    "fashionbot": {"training", "playground", "chat", "recommender", "engine", "catalog", "index"},
 }
 PARTS = set(ALLOWED)
 RUNTIME = ("engine", "catalog", "index", "recommender", "chat", "bot")

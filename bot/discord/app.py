@@ -11,7 +11,9 @@ from typing import Literal
 import discord
 from discord import app_commands
 
-from chat import Conversation, Rebuilds, Sessions
+from chat import Conversation, Rebuilds, Sessions, open_feedback
+from chat.i18n import Language, language
+from chat.session_store import SESSIONS_FILE, SqliteSessionStore
 from recommender import CatalogRecommender, Recommender, RecommenderSettings
 
 from . import handlers, messages
@@ -40,9 +42,12 @@ class FashionBot(discord.Client):
         """Before connecting: load the model and index (off the loop), then sync the slash commands."""
         self._recommender = recommender = await self._open(self.recommender_settings)
         settings = self.settings
-        sessions = Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits())
+        store = SqliteSessionStore(self.recommender_settings.state_path / SESSIONS_FILE, "discord",
+                                   settings.state_max_users, settings.state_ttl_s)  # outlives restarts
+        sessions = Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits(), store=store)
+        feedback = open_feedback(self.recommender_settings.feedback_path, self.recommender_settings.redis_address)
         self.conversation = Conversation(recommender, sessions, album_size=settings.album_size,
-                                         max_results=settings.max_results)
+                                         max_results=settings.max_results, feedback=feedback)
         self.rebuilds = Rebuilds(recommender, self.recommender_settings.catalog, settings.progress_interval_s,
                                  commands_per_minute=settings.admin_commands_per_minute)
         guild = discord.Object(self.settings.guild_id) if self.settings.guild_id else None
@@ -56,6 +61,9 @@ class FashionBot(discord.Client):
         await super().close()
         if self._recommender is not None:
             await self._recommender.aclose()
+            await self.conversation.sessions.store.aclose()
+            if self.conversation.feedback is not None:
+                await self.conversation.feedback.aclose()
             self._recommender = None
 
     async def on_ready(self) -> None:
@@ -63,20 +71,30 @@ class FashionBot(discord.Client):
                  len(self.settings.admin_ids))
 
     async def on_message(self, message: discord.Message) -> None:
+        """An image, or words that refine the last results, in a DM or with the bot mentioned."""
         if not handlers.addressed(self.user, message):
             return
+        user_id, words = message.author.id, handlers.words_of(self.user, message)
         async with message.channel.typing():
-            await handlers.guarded(message.reply, handlers.search(self.conversation, message.author.id,
-                                                                  message.attachments), f"message {message.id}")
+            lang = await self.conversation.language(user_id)  # a message carries no locale: the one remembered
+            await handlers.guarded(message.reply, handlers.search(self.conversation, user_id, message.attachments,
+                                                                  words), f"message {message.id}", lang)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Our result buttons (More, Style, narrowings); slash commands go through the tree."""
+        """Our result buttons (More, Style, narrowings, 👍/👎); slash commands go through the tree."""
         action = messages.action_of((interaction.data or {}).get("custom_id"))
         if interaction.type is not discord.InteractionType.component or action is None:
             return
         await interaction.response.defer(thinking=True)
-        await handlers.guarded(interaction.followup.send, self.conversation.press(interaction.user.id, action),
-                               f"button {action}")
+        user_id, code = interaction.user.id, str(interaction.locale)
+        await handlers.guarded(interaction.followup.send, self.conversation.press(user_id, action, language=code),
+                               f"button {action}", language(code))
+
+    @staticmethod
+    def _language(interaction: discord.Interaction) -> tuple[str, Language]:
+        """The user's Discord locale and its language; the conversation remembers it for their messages."""
+        code = str(interaction.locale)
+        return code, language(code)
 
     def _register(self) -> None:
         tree = self.tree
@@ -84,19 +102,23 @@ class FashionBot(discord.Client):
         @tree.command(description="Find products similar to an image")
         async def similar(interaction: discord.Interaction, image: discord.Attachment) -> None:
             await interaction.response.defer(thinking=True)
+            code, lang = self._language(interaction)
             await handlers.guarded(interaction.followup.send, handlers.search(self.conversation, interaction.user.id,
-                                                                              [image]), "/similar")
+                                                                              [image], language=code), "/similar", lang)
 
         @tree.command(description="Next matches for your last photo")
         async def more(interaction: discord.Interaction) -> None:
             await interaction.response.defer(thinking=True)
-            await handlers.guarded(interaction.followup.send, self.conversation.more(interaction.user.id), "/more")
+            code, lang = self._language(interaction)
+            await handlers.guarded(interaction.followup.send,
+                                   self.conversation.more(interaction.user.id, language=code), "/more", lang)
 
         @tree.command(description="What I recognised; narrow: women, red, formal, shoes, clear")
         async def style(interaction: discord.Interaction, words: str = "") -> None:
             await interaction.response.defer(thinking=True)
-            await handlers.guarded(interaction.followup.send, self.conversation.style(interaction.user.id, words),
-                                   "/style")
+            code, lang = self._language(interaction)
+            await handlers.guarded(interaction.followup.send,
+                                   self.conversation.style(interaction.user.id, words, language=code), "/style", lang)
 
         @tree.command(description="Admins: rebuild the catalog index, or see how the rebuild is going")
         async def reindex(interaction: discord.Interaction, action: Literal["start", "status"] = "start") -> None:

@@ -10,9 +10,9 @@ from typing import Any
 import discord
 
 from chat import Conversation, Page, Reply, UserError
+from chat.i18n import Language, language
 from chat.replies import SOMETHING_WENT_WRONG
 from chat.uploads import is_image_document, not_an_image
-from engine import ImageDecodeError
 
 from . import messages
 
@@ -21,15 +21,16 @@ log = logging.getLogger(__name__)
 Send = Callable[..., Awaitable[Any]]  # channel.send / followup.send with content, embeds, files, view
 
 
-def pick_image(attachments: Sequence[discord.Attachment]) -> discord.Attachment:
+def pick_image(attachments: Sequence[discord.Attachment], lang: Language) -> discord.Attachment:
     """The first image attachment; a UserError naming what was sent instead, or saying it is too big."""
     images = [a for a in attachments if is_image_document(a.content_type, a.filename)]
     if not images:
         if attachments:
-            raise UserError(not_an_image(attachments[0].content_type, attachments[0].filename))
-        raise UserError(messages.NO_IMAGE)
+            raise UserError(not_an_image(lang, attachments[0].content_type, attachments[0].filename))
+        raise UserError(lang._(messages.NO_IMAGE))
     if images[0].size > messages.IMAGE_LIMIT:
-        raise UserError(messages.TOO_BIG.format(size=images[0].size / 2**20, limit=messages.IMAGE_LIMIT // 2**20))
+        raise UserError(lang._(messages.TOO_BIG, size=f"{images[0].size / 2**20:.1f}",
+                               limit=messages.IMAGE_LIMIT // 2**20))
     return images[0]
 
 
@@ -56,24 +57,37 @@ async def show(send: Send, outcome: Page | Reply | None) -> None:
     await send(**kwargs)
 
 
-async def guarded(send: Send, work: Awaitable[Page | Reply | None], what: str) -> None:
-    """Run ``work`` and show it; a refusal or bad image is told, anything else logged once and apologised for."""
+async def guarded(send: Send, work: Awaitable[Page | Reply | None], what: str, lang: Language | None = None) -> None:
+    """Run ``work`` and show it; a refusal or bad image is told, anything else logged once and apologised for
+    (in ``lang``; English without one)."""
     try:
         await show(send, await work)
-    except (UserError, ImageDecodeError) as error:
+    except UserError as error:
         log.info("%s: told the user: %s", what, error)
         await _tell(send, str(error))
     except discord.Forbidden as error:
         log.warning("%s: not allowed to answer (%s)", what, error)
     except Exception as error:
         log.error("%s failed", what, exc_info=error)
-        await _tell(send, SOMETHING_WENT_WRONG)
+        await _tell(send, (lang or language(None))._(SOMETHING_WENT_WRONG))
 
 
-async def search(conversation: Conversation, user_id: int, attachments: Sequence[discord.Attachment]
-                 ) -> Page | Reply | None:
-    image = pick_image(attachments)
-    return await conversation.photo(user_id, image.read)  # read only once it is this photo's turn
+async def search(conversation: Conversation, user_id: int, attachments: Sequence[discord.Attachment],
+                 words: str = "", language: str | None = None) -> Page | Reply | None:
+    """An image to search with (its message's words refine it); words alone refine the last results."""
+    if words and not attachments:
+        return await conversation.text(user_id, words, language=language)
+    image = pick_image(attachments, await conversation.language(user_id, language))
+    # read only once it is this photo's turn
+    return await conversation.photo(user_id, image.read, language=language, words=words)
+
+
+def words_of(me: discord.abc.User | None, message: discord.Message) -> str:
+    """What a message says, without the mention that addressed the bot."""
+    text = message.content or ""
+    if me is not None:
+        text = text.replace(f"<@{me.id}>", " ").replace(f"<@!{me.id}>", " ")
+    return text.strip()
 
 
 def is_admin(user: discord.abc.User, admin_ids: frozenset[int], admin_role: str | None) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 import discord
 
 from chat import AlbumItem, Page, Reply
+from chat.i18n import N_
 from chat.replies import Rows, is_web_link, shorten
 from chat.uploads import upload_filename
 
@@ -15,8 +16,8 @@ ACTION_PREFIX = "fashionbot:"  # custom_id = prefix + the core's action (≤ 64 
 EMBEDS_MAX, BUTTONS_PER_ROW, ROWS_MAX = 10, 5, 5
 TITLE_LIMIT, LABEL_LIMIT, CONTENT_LIMIT = 256, 80, 2000
 IMAGE_LIMIT = 25 * 1024 * 1024  # what Discord lets bots download; bigger attachments are refused first
-TOO_BIG = "That image is {size:.1f} MB; please send one under {limit} MB."
-NO_IMAGE = "Attach a photo of clothing or shoes (or use /similar) and I'll find similar products."
+TOO_BIG = N_("That image is {size} MB; please send one under {limit} MB.")
+NO_IMAGE = N_("Attach a photo of clothing or shoes (or use /similar) and I'll find similar products.")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,10 @@ def main() -> int:
     if (loaded := load_settings(BotSettings, log)) is None:
         return os.EX_CONFIG
     settings, recommender_settings = loaded
+    if settings.webhook_url and recommender_settings.redis_url and not settings.webhook_secret:
+        log.error("configuration error: TELEGRAM_WEBHOOK_SECRET must be set when workers share "
+                  "FASHIONBOT_REDIS_URL (each worker would otherwise make its own and refuse the others')")
+        return os.EX_CONFIG
     try:
         run(build_application(settings, recommender_settings), settings)
     except InvalidToken:

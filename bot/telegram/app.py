@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -26,18 +26,21 @@ from recommender import CatalogRecommender, Recommender, RecommenderSettings
 from recommender.logs import mask_value
 
 from . import handlers
+from .backends import Backends
 from .context import CONTEXT_TYPES, Assistant, assistant_of
 from .errors import on_error
-from .keyboards import COMMANDS
+from .keyboards import command_menus
+from .metrics import BotMetrics
+from .ops import OpsServer
 from .outgoing import FileIds
+from .pacing import PacedRateLimiter
 from .settings import BotSettings
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 FILE_ID_CACHE_SIZE = 50_000
-RETRY_AFTER_RETRIES = 3
 Opener = Callable[[RecommenderSettings], Awaitable[Recommender]]
 
 # Checked in this order; the first match handles the update. A GIF arrives as an animation *and* a
@@ -49,24 +52,48 @@ def build_application(settings: BotSettings, recommender_settings: RecommenderSe
                       open_recommender: Opener = CatalogRecommender.open) -> Application:
     """The bot, not started: post_init opens the recommender (off the loop) and builds what handlers share."""
 
+    metrics = BotMetrics()
+    rate_limiter = PacedRateLimiter(deadline_s=settings.delivery_deadline_s, overall_per_s=settings.messages_per_s,
+                                    metrics=metrics)
+    ops: list[OpsServer] = []
+
     async def post_init(application: Application) -> None:
-        recommender = await open_recommender(recommender_settings)
+        backends = await Backends.open(settings, recommender_settings)  # a wrong Redis URL fails before the model loads
+        try:
+            recommender = await open_recommender(recommender_settings)
+        except BaseException:
+            await backends.aclose()
+            raise
+        rate_limiter.pace = backends.pace  # shared by every worker with Redis
+        sessions = Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits(),
+                            store=backends.sessions)
         application.bot_data.assistant = Assistant(
-            conversation=Conversation(
-                recommender, Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits()),
-                album_size=settings.album_size, max_results=settings.max_results),
+            conversation=Conversation(recommender, sessions, album_size=settings.album_size,
+                                      max_results=settings.max_results, feedback=backends.feedback,
+                                      examples=recommender_settings.examples),
             rebuilds=Rebuilds(recommender, recommender_settings.catalog, settings.progress_interval_s,
                               commands_per_minute=settings.admin_commands_per_minute),
             file_ids=FileIds(FILE_ID_CACHE_SIZE),
             admin_ids=settings.admin_ids,
+            backends=backends,
+            metrics=metrics,
         )
-        await application.bot.set_my_commands(COMMANDS)
-        log.info("serving as @%s through %s; %d admin(s)", application.bot.username, settings.api_url,
-                 len(settings.admin_ids))
+        metrics.watch(recommender, application.update_queue.qsize)
+        if settings.ops_port is not None:
+            ops.append(OpsServer(metrics, recommender, backends.healthy, listen=settings.ops_listen,
+                                 port=settings.ops_port))
+            await ops[0].start()
+        for commands, language_code in command_menus():
+            await application.bot.set_my_commands(commands, language_code=language_code)
+        log.info("serving as @%s through %s; %d admin(s); index build %s", application.bot.username,
+                 settings.api_url, len(settings.admin_ids), recommender.build_id)
 
     async def post_shutdown(application: Application) -> None:
+        for server in ops:
+            await server.stop()
         if application.bot_data.assistant is not None:
             await application.bot_data.assistant.conversation.recommender.aclose()
+            await application.bot_data.assistant.backends.aclose()  # sessions and ratings too
 
     application = (
         ApplicationBuilder()
@@ -75,7 +102,7 @@ def build_application(settings: BotSettings, recommender_settings: RecommenderSe
         .base_file_url(settings.file_url)
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(settings.concurrent_updates)
-        .rate_limiter(AIORateLimiter(max_retries=RETRY_AFTER_RETRIES))
+        .rate_limiter(rate_limiter)
         .read_timeout(15)
         .media_write_timeout(60)
         .post_init(post_init)
@@ -83,13 +110,16 @@ def build_application(settings: BotSettings, recommender_settings: RecommenderSe
         .build()
     )
     application.add_handlers([
-        CommandHandler(["start", "help"], handlers.on_help),
+        CommandHandler("start", handlers.on_start),
+        CommandHandler("help", handlers.on_help),
         CommandHandler("more", handlers.on_more),
         CommandHandler("style", handlers.on_style),
         CommandHandler("reindex", handlers.on_reindex),
         CallbackQueryHandler(handlers.on_button),
         MessageHandler(UNSUPPORTED, handlers.on_unsupported),
         MessageHandler(filters.PHOTO | filters.Document.ALL, handlers.on_image),
+        MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.on_text),
+        InlineQueryHandler(handlers.on_inline),
         MessageHandler(filters.COMMAND, handlers.on_help),
         MessageHandler(filters.ALL, handlers.on_unsupported),
     ])

@@ -9,7 +9,10 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from chat import Conversation, Rebuilds
+from chat.i18n import Language
 
+from .backends import Backends
+from .metrics import BotMetrics
 from .outgoing import FileIds, TelegramChat
 
 
@@ -21,6 +24,8 @@ class Assistant:
     rebuilds: Rebuilds
     file_ids: FileIds  # product image → Telegram's file_id, shared by every chat
     admin_ids: frozenset[int]
+    backends: Backends
+    metrics: BotMetrics
 
 
 class BotData:
@@ -35,9 +40,17 @@ class Context(CallbackContext[ExtBot, dict, dict, BotData]):
     def assistant(self) -> Assistant:
         return assistant_of(self.application)
 
+    async def language(self, update: Update) -> Language:
+        """The user's language, from their client's language_code (else the one remembered with the session)."""
+        user = update.effective_user
+        return await self.assistant.conversation.language(user.id, user.language_code)
+
     def chat(self, update: Update) -> TelegramChat:
         assert update.effective_chat is not None  # every update we handle comes from a chat
-        return TelegramChat(self.bot, update.effective_chat.id, self.assistant.file_ids)
+        user_id = update.effective_user.id if update.effective_user else update.effective_chat.id
+        assistant = self.assistant
+        return TelegramChat(self.bot, update.effective_chat.id, assistant.file_ids, user_id=user_id,
+                            page_order=assistant.backends.page_order, metrics=assistant.metrics)
 
 
 CONTEXT_TYPES = ContextTypes(context=Context, bot_data=BotData)

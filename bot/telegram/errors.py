@@ -9,7 +9,8 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
 from chat import UserError
-from chat.replies import SOMETHING_WENT_WRONG
+from chat.i18n import language
+from chat.replies import SOMETHING_WENT_WRONG, image_problem
 from engine import ImageDecodeError
 
 from .context import Context
@@ -21,15 +22,20 @@ async def on_error(update: object, context: Context) -> None:
     """PTB's error handler for every update and every ``Application.create_task``."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, UserError | ImageDecodeError):
+    user = update.effective_user if isinstance(update, Update) else None
+    lang = language(user.language_code if user else None)
+    if isinstance(error, UserError):  # already in the user's language
         log.info("update %s: told the user: %s", update_id, error)
         reply = str(error)
+    elif isinstance(error, ImageDecodeError):
+        log.info("update %s: told the user: %s", update_id, error)
+        reply = image_problem(lang, str(error))
     elif isinstance(error, Forbidden):
         log.warning("update %s: the user has blocked the bot (%s)", update_id, error)
         return
     else:
         log.error("update %s failed", update_id, exc_info=error)
-        reply = SOMETHING_WENT_WRONG
+        reply = lang._(SOMETHING_WENT_WRONG)
     chat = update.effective_chat if isinstance(update, Update) else None
     if chat is not None:
         try:

@@ -7,37 +7,66 @@ import functools
 
 from telegram import Update
 
-from chat.replies import HELP
-
-from . import incoming
+from . import incoming, inline
 from .context import Context
 
 
+def _user(update: Update) -> tuple[int, str | None]:
+    """Who sent the update, and the language their client is set to."""
+    return update.effective_user.id, update.effective_user.language_code
+
+
+async def on_start(update: Update, context: Context) -> None:
+    """/start, or /start <payload> from a t.me/<bot>?start=… link (a shared product or collection)."""
+    user_id, language = _user(update)
+    payload = " ".join(context.args or ())
+    await context.chat(update).show(await context.assistant.conversation.start(user_id, payload, language=language))
+
+
 async def on_help(update: Update, context: Context) -> None:
-    await update.effective_message.reply_text(HELP)
+    user_id, language = _user(update)
+    await context.chat(update).show(await context.assistant.conversation.help(language, user_id))
 
 
 async def on_image(update: Update, context: Context) -> None:
-    image = incoming.image_file(update.effective_message)  # refused before anything is downloaded
+    message, (user_id, language) = update.effective_message, _user(update)
+    image = incoming.image_file(message, await context.language(update))  # refused before anything is downloaded
     chat = context.chat(update)
     await chat.uploading()
     download = functools.partial(incoming.download, context.bot, image)  # only once it is this photo's turn
-    await chat.show(await context.assistant.conversation.photo(update.effective_user.id, download))
+    await chat.show(await context.assistant.conversation.photo(user_id, download, language=language,
+                                                               words=message.caption or ""))
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """Plain words after a photo refine its results: "in red", "under 2000", "no sandals", "start over"."""
+    user_id, language = _user(update)
+    words = update.effective_message.text or ""
+    await context.chat(update).show(await context.assistant.conversation.text(user_id, words, language=language))
 
 
 async def on_more(update: Update, context: Context) -> None:
-    await context.chat(update).show(await context.assistant.conversation.more(update.effective_user.id))
+    user_id, language = _user(update)
+    await context.chat(update).show(await context.assistant.conversation.more(user_id, language=language))
 
 
 async def on_style(update: Update, context: Context) -> None:
-    words = " ".join(context.args or ())
-    await context.chat(update).show(await context.assistant.conversation.style(update.effective_user.id, words))
+    (user_id, language), words = _user(update), " ".join(context.args or ())
+    await context.chat(update).show(await context.assistant.conversation.style(user_id, words, language=language))
 
 
 async def on_button(update: Update, context: Context) -> None:
     await update.callback_query.answer()
-    action = update.callback_query.data or ""
-    await context.chat(update).show(await context.assistant.conversation.press(update.effective_user.id, action))
+    (user_id, language), action = _user(update), update.callback_query.data or ""
+    await context.chat(update).show(await context.assistant.conversation.press(user_id, action, language=language))
+
+
+async def on_inline(update: Update, context: Context) -> None:
+    """``@bot`` in any chat: cards of the user's current results to share, narrowed by the words typed."""
+    query, (user_id, language) = update.inline_query, _user(update)
+    items = await context.assistant.conversation.inline(user_id, query.query, language=language)
+    await inline.answer(query, items, context.bot.username, context.assistant.file_ids,
+                        await context.language(update))
 
 
 async def on_reindex(update: Update, context: Context) -> None:
@@ -49,4 +78,5 @@ async def on_reindex(update: Update, context: Context) -> None:
 
 
 async def on_unsupported(update: Update, context: Context) -> None:
-    await update.effective_message.reply_text(incoming.unsupported(update.effective_message))
+    text = incoming.unsupported(update.effective_message, await context.language(update))
+    await update.effective_message.reply_text(text)

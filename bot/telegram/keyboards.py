@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
-from chat.replies import COMMANDS as CORE_COMMANDS
+from chat import Conversation
+from chat.i18n import SOURCE_LANGUAGE, languages
 from chat.replies import Rows
 
-COMMANDS = [BotCommand(name, description) for name, description in CORE_COMMANDS]
+
+def command_menus() -> list[tuple[list[BotCommand], str | None]]:
+    """The command menu in each language, with its language_code (None: everyone else's, in English)."""
+    return [([BotCommand(name, description) for name, description in Conversation.commands(code)],
+             None if code == SOURCE_LANGUAGE else code) for code in languages()]
 
 
 def keyboard(rows: Rows) -> InlineKeyboardMarkup | None:

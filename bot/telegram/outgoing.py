@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,9 +18,12 @@ from telegram.error import BadRequest
 
 from catalog.product import Product
 from chat import AlbumItem, ExpiringLRU, Page, Reply
+from chat.page_order import PageOrder
 from chat.uploads import upload_filename
 
 from .keyboards import keyboard
+from .metrics import BotMetrics
+from .pacing import FOLLOWS_UP, PREPAID, Paced
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +32,13 @@ Source = str | bytes  # a file_id or URL, or bytes to upload
 
 
 class TelegramChat:
-    """One chat to answer in."""
+    """One chat to answer in, for one update of one user (made as the update's handling starts)."""
 
-    def __init__(self, bot: Bot, chat_id: int, file_ids: FileIds) -> None:
+    def __init__(self, bot: Bot, chat_id: int, file_ids: FileIds, *, user_id: int, page_order: PageOrder,
+                 metrics: BotMetrics) -> None:
         self.bot, self.chat_id, self.file_ids = bot, chat_id, file_ids
+        self.user_id, self.page_order, self.metrics = user_id, page_order, metrics
+        self.started = time.perf_counter()
 
     async def uploading(self) -> None:
         """Shows "sending photo…" in the chat until the next message arrives (or five seconds pass)."""
@@ -40,11 +47,19 @@ class TelegramChat:
     async def show(self, outcome: Page | Reply | None) -> None:
         """A page as one album then its links message; a reply as one message; None shows nothing."""
         if isinstance(outcome, Page):
-            await self.uploading()
-            await send_album(self.bot, self.chat_id, outcome.album, self.file_ids)
-            outcome = outcome.reply
-        if outcome is not None:
-            await self.bot.send_message(self.chat_id, outcome.text, reply_markup=keyboard(outcome.buttons))
+            async with self.page_order.turn(self.user_id, outcome.number):  # the user's pages in order
+                await self.uploading()
+                await send_album(self.bot, self.chat_id, outcome.album, self.file_ids)
+                await self._send(outcome.reply, prepaid=True)  # its place was reserved with the album's
+            # A search's first page: its photo is served (the welcome's example album is numbered 0: no search).
+            if outcome.number and outcome.album and outcome.album[0].number == 1:
+                self.metrics.photo_served(time.perf_counter() - self.started)
+        elif outcome is not None:
+            await self._send(outcome)
+
+    async def _send(self, reply: Reply, *, prepaid: bool = False) -> None:
+        await self.bot.send_message(self.chat_id, reply.text, reply_markup=keyboard(reply.buttons),
+                                    rate_limit_args=PREPAID if prepaid else None)
 
     def board(self) -> ProgressMessage:
         return ProgressMessage(self.bot, self.chat_id)
@@ -72,10 +87,12 @@ async def send_album(bot: Bot, chat_id: int, items: Sequence[AlbumItem], file_id
     products = [item.product for item in items]
     captions = [item.caption for item in items]
     cached = [file_ids.get(product.image_link) for product in products]
-    # Telegram may have forgotten a cached file_id: then once more, uploading or passing URLs afresh.
-    for sources in ([cached, [None] * len(products)] if any(cached) else [cached]):
+    # Telegram may have forgotten a cached file_id: then once more, uploading or passing URLs afresh — on the
+    # place under flood control that the refused album had reserved (with its links message's).
+    attempts = [(cached, FOLLOWS_UP), ([None] * len(products), PREPAID)] if any(cached) else [(cached, FOLLOWS_UP)]
+    for sources, paced in attempts:
         try:
-            await _send(bot, chat_id, products, captions, sources, file_ids)
+            await _send(bot, chat_id, products, captions, sources, file_ids, paced)
             return True
         except BadRequest as error:
             log.warning("album for chat %s refused: %s", chat_id, error.message)
@@ -85,7 +102,7 @@ async def send_album(bot: Bot, chat_id: int, items: Sequence[AlbumItem], file_id
 
 
 async def _send(bot: Bot, chat_id: int, products: list[Product], captions: list[str],
-                cached: list[str | None], file_ids: FileIds) -> None:
+                cached: list[str | None], file_ids: FileIds, paced: Paced) -> None:
     sources = await asyncio.gather(*(_source(p, file_id) for p, file_id in zip(products, cached, strict=True)))
     ready = [(product, source, text) for product, source, text in zip(products, sources, captions, strict=True)
              if source is not None]
@@ -93,10 +110,11 @@ async def _send(bot: Bot, chat_id: int, products: list[Product], captions: list[
     if len(ready) >= 2:
         album = [InputMediaPhoto(source, caption=text, filename=upload_filename(product))
                  for product, source, text in ready]
-        messages = await bot.send_media_group(chat_id, album)
+        messages = await bot.send_media_group(chat_id, album, rate_limit_args=paced)
     elif ready:
         product, source, text = ready[0]
-        messages = [await bot.send_photo(chat_id, source, caption=text, filename=upload_filename(product))]
+        messages = [await bot.send_photo(chat_id, source, caption=text, filename=upload_filename(product),
+                                         rate_limit_args=paced)]
     else:
         return
     for (product, _, _), message in zip(ready, messages, strict=False):

@@ -32,6 +32,12 @@ class BotSettings(LimitSettings):
     webhook_listen: str = Field("0.0.0.0", description="webhook server address")
     webhook_port: int = Field(8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = Field(None, description="checked on every webhook request")
+    delivery_deadline_s: float = Field(600.0, gt=0, description="how long a reply is sent again under flood "
+                                                                "control before it is given up (and logged)")
+    messages_per_s: float = Field(30.0, gt=0, le=1000, description="messages a second the bot sends in all "
+                                                                    "(Telegram's limit; paid broadcasts allow more)")
+    ops_port: int | None = Field(None, ge=1, le=65535, description="serve /healthz and /metrics on this port")
+    ops_listen: str = Field("127.0.0.1", description="address of /healthz and /metrics")
     log_level: LogLevel = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "TELEGRAM_LOG_LEVEL"))
 
     @field_validator("bot_token")

@@ -135,3 +135,21 @@ def check_callback_answer(text: str | None) -> None:
 def check_secret_token(secret: str | None) -> None:
     if secret is not None and not _SECRET_TOKEN.fullmatch(secret):
         raise bad_request("secret token contains unallowed characters")
+
+
+MAX_INLINE_RESULTS = 50
+
+
+def check_inline_results(results: list[dict[str, Any]]) -> None:
+    """At most 50 results, each with a unique id of 1-64 bytes and a type; their keyboards and captions valid."""
+    if len(results) > MAX_INLINE_RESULTS:
+        raise bad_request("RESULTS_TOO_MUCH")
+    ids = [str(result.get("id", "")) for result in results]
+    if any(not 0 < len(i.encode()) <= 64 for i in ids) or len(set(ids)) != len(ids):
+        raise bad_request("RESULT_ID_INVALID" if len(set(ids)) == len(ids) else "RESULT_ID_DUPLICATE")
+    for result in results:
+        if not result.get("type"):
+            raise bad_request("RESULT_TYPE_INVALID")
+        check_reply_markup(result.get("reply_markup"))
+        if result.get("caption"):
+            check_caption(result["caption"], result.get("parse_mode"))

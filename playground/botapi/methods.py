@@ -19,13 +19,14 @@ from .checks import (
     check_caption,
     check_chat_action,
     check_commands,
+    check_inline_results,
     check_media_group,
     check_reply_markup,
     check_text,
 )
 from .files import DOWNLOAD_LIMIT, PHOTO_UPLOAD_LIMIT, FileStore, image_dimensions
 
-_JSON_FIELDS = frozenset({"reply_markup", "media", "commands", "allowed_updates", "entities",
+_JSON_FIELDS = frozenset({"reply_markup", "media", "commands", "allowed_updates", "entities", "results", "button",
                           "caption_entities", "reply_parameters", "link_preview_options", "scope"})
 _NUMBER_FIELDS = frozenset({"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "cache_time",
                             "reply_to_message_id", "max_connections", "message_thread_id"})
@@ -109,6 +110,7 @@ class BotApiMethods:
         self.chats: dict[int, Chat] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.callback_queries: dict[str, bool] = {}  # id → answered
+        self.inline_answers: dict[str, list[dict[str, Any]] | None] = {}  # inline query id → its results
         self.unreachable_urls: set[str] = set()
         self.fetched_urls: list[str] = []
         self._url_fetcher = url_fetcher or placeholder_image
@@ -237,6 +239,16 @@ class BotApiMethods:
             raise bad_request("query is too old and response timeout expired or query ID is invalid")
         check_callback_answer(p.get("text"))
         self.callback_queries[query_id] = True
+        return True
+
+    @_api
+    async def answer_inline_query(self, p: Params) -> bool:
+        query_id = str(p.required("inline_query_id"))
+        if self.inline_answers.get(query_id, True) is not None:
+            raise bad_request("query is too old and response timeout expired or query ID is invalid")
+        results = p.get("results") or []
+        check_inline_results(results)
+        self.inline_answers[query_id] = results
         return True
 
     @_api

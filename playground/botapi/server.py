@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from PIL import Image
 
 from .checks import ApiError, bad_request, check_secret_token
 from .files import PHOTO_SIZES
+from .flood import FloodControl
 from .methods import BotApiMethods, Params, Upload, UrlFetcher
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,7 @@ class BotApiServer:
         self.extensions: list[Callable[[web.Application], None]] = []
         self.bot_user = {"id": int(token.split(":")[0]), "is_bot": True, "first_name": "Fashion Test Bot",
                          "username": username, "can_join_groups": True, "can_read_all_group_messages": False,
-                         "supports_inline_queries": False, "can_connect_to_business": False,
+                         "supports_inline_queries": True, "can_connect_to_business": False,
                          "has_main_web_app": False}
         self.api = BotApiMethods(self.bot_user, url_fetcher)
         self.calls: list[ApiCall] = []
@@ -100,6 +102,7 @@ class BotApiServer:
         self._allowed_updates: list[str] | None = None
         self._poll_generation = 0
         self._failures: dict[str, deque[ApiError]] = defaultdict(deque)
+        self.flood_control: FloodControl | None = None  # a test turns Telegram's flood limits on
         self._changed: asyncio.Event | None = None  # set, and replaced, whenever anything happens
         self._runner: web.AppRunner | None = None
         self._webhook_task: asyncio.Task[None] | None = None
@@ -190,6 +193,14 @@ class BotApiServer:
         self._push_update({"callback_query": query})
         return query["id"]
 
+    def send_inline_query(self, user: TgUser, query: str = "") -> str:
+        """``@bot <query>`` typed in any chat; the query id (``api.inline_answers[id]`` once answered)."""
+        query_id = str(secrets.randbits(63))
+        self.api.inline_answers[query_id] = None
+        self._push_update({"inline_query": {"id": query_id, "from": user.to_dict(), "query": query, "offset": "",
+                                            "chat_type": "private"}})
+        return query_id
+
     # ---- what tests inspect ----------------------------------------------------------------------------
     def calls_to(self, method: str, *, ok: bool | None = True, **match: Any) -> list[ApiCall]:
         """Calls of ``method`` (any case) whose params match: equal, or a predicate that holds.
@@ -246,6 +257,8 @@ class BotApiServer:
             values = params.values
             if self._failures[method.lower()]:
                 raise self._failures[method.lower()].popleft()
+            if self.flood_control is not None:
+                self.flood_control.check(method, values)
             response = {"ok": True, "result": await self._dispatch(method, params)}
         except ApiError as error:
             status, response = error.code, error.payload()

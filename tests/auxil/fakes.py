@@ -13,7 +13,7 @@ from PIL import Image
 
 from catalog import Product, read_feed, write_feed_csv
 from engine import decode_image
-from index import Filters, SearchHit
+from index import CatalogLabels, Filters, SearchHit, collection_slug
 from recommender import BuildProgress, BuildReport, Query, ReindexInProgressError, Style
 from recommender.style import vote_style
 
@@ -59,16 +59,37 @@ def make_catalog(directory: Path, count: int = 30, remote_every: int = 4) -> lis
 
 
 def matches(product: Product, filters: Filters | None) -> bool:
-    """The index's filter semantics: gender exact (unisex fits both), colour and type contain, usage exact."""
+    """The index's filter semantics: gender exact (unisex fits both), colour and type contain, usage and brand
+    exact, '|' between alternatives; price bounds on the parsed amount in the filter's currency."""
     if not filters:
         return True
-    gender = (product.gender or "").lower()
-    return all((
-        not filters.gender or gender in (filters.gender.lower(), "unisex"),
-        not filters.color or filters.color.lower() in (product.color or "").lower(),
-        not filters.product_type or filters.product_type.lower() in (product.product_type or "").lower(),
-        not filters.usage or filters.usage.lower() == product.extra.get("usage", "").lower(),
-    ))
+    labels = all(_has(product, name, value) for name, value in filters.labels())
+    excluded = any(_has(product, name, value) for name, value in filters.excluded)
+    return labels and not excluded and _priced_within(product, filters)
+
+
+def _has(product: Product, name: str, value: str) -> bool:
+    options = [option.lower() for option in value.split("|")]
+    if name == "gender":
+        gender = (product.gender or "").lower()
+        return gender in options or (gender == "unisex" and bool({"men", "women"} & set(options)))
+    if name in ("color", "product_type"):
+        return any(option in (getattr(product, name) or "").lower() for option in options)
+    if name == "usage":
+        return product.extra.get("usage", "").lower() in options
+    if name == "brand":
+        return (product.brand or "").lower() in options
+    labels = [collection_slug(product.extra.get(f"custom_label_{n}", "")) for n in range(5)]
+    return collection_slug(value) in labels
+
+
+def _priced_within(product: Product, filters: Filters) -> bool:
+    if filters.min_price is None and filters.max_price is None:
+        return True
+    if product.price_amount is None or (filters.currency and product.price_currency != filters.currency):
+        return False
+    return ((filters.min_price is None or product.price_amount >= filters.min_price)
+            and (filters.max_price is None or product.price_amount <= filters.max_price))
 
 
 class FakeRecommender:
@@ -90,6 +111,7 @@ class FakeRecommender:
         self.photos = self.active = self.max_active = 0
         self.closed = False
         self._reindexing = False
+        self.builds = 1
         self.similarity_floor: float | None = None  # set it to make photos find "nothing close"
 
     async def photo(self, image_bytes: bytes) -> Query:
@@ -116,6 +138,28 @@ class FakeRecommender:
     async def style(self, query: Query) -> Style:
         return vote_style(await self.search(query, 10))
 
+    async def labels(self) -> CatalogLabels:
+        def distinct(values) -> tuple[str, ...]:
+            return tuple(sorted({value.lower() for value in values if value}))
+
+        currencies = [p.price_currency for p in self.products if p.price_currency]
+        return CatalogLabels(gender=distinct(p.gender for p in self.products),
+                             color=distinct(p.color for p in self.products),
+                             product_type=distinct(p.product_type for p in self.products),
+                             usage=distinct(p.extra.get("usage") for p in self.products),
+                             brand=distinct(p.brand for p in self.products),
+                             currencies=tuple(sorted(set(currencies), key=currencies.count, reverse=True)))
+
+    async def product_query(self, product_id: str) -> Query | None:
+        product = next((p for p in self.products if p.id == product_id), None)
+        return None if product is None else Query(self._colour(product))
+
+    async def collection_query(self, name: str) -> Query | None:
+        members = [p for p in self.products if matches(p, Filters(collection=name))]
+        if not members:
+            return None
+        return Query(np.mean([self._colour(p) for p in members], axis=0).astype(np.float32))
+
     async def reindex(self, feed_path: Path,
                       progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:
         if self._reindexing:
@@ -132,6 +176,7 @@ class FakeRecommender:
                 raise self.reindex_error
             report = await asyncio.to_thread(read_feed, feed_path)
             self.products = report.products  # the swap: all at once, at the end
+            self.builds += 1
             return BuildReport(len(report.products), [(str(s.line), s.reason) for s in report.skipped],
                                time.monotonic() - started)
         finally:
@@ -145,13 +190,24 @@ class FakeRecommender:
     def reindexing(self) -> bool:
         return self._reindexing
 
+    @property
+    def build_id(self) -> str:
+        return f"fake-build-{self.builds}"
+
+    @property
+    def products_served(self) -> int:
+        return len(self.products)
+
     async def aclose(self) -> None:
         self.closed = True
 
     @staticmethod
-    def _distance(query: Query, product: Product) -> float:
-        colour = np.asarray(COLOURS.get((product.color or "").lower(), (128, 128, 128)), dtype=np.float32)
-        return float(np.linalg.norm(query.vector - colour / 255))
+    def _colour(product: Product) -> np.ndarray:
+        return np.asarray(COLOURS.get((product.color or "").lower(), (128, 128, 128)), dtype=np.float32) / 255
+
+    @classmethod
+    def _distance(cls, query: Query, product: Product) -> float:
+        return float(np.linalg.norm(query.vector - cls._colour(product)))
 
 
 def labelled(pid: str, article_type: str, colour: str = "Red", gender: str = "Men") -> Product:

@@ -6,10 +6,13 @@ import pytest
 
 from catalog import Product
 from chat import replies, uploads
+from chat.i18n import language
 from chat.replies import CAPTION_LIMIT, caption, product_label, results_buttons, results_text
 from chat.replies import text_len as tg_len
 from index import Filters, SearchHit
 from recommender import BuildProgress, Guess, Style
+
+EN = language("en")
 
 
 def product(**fields: str) -> Product:
@@ -52,10 +55,10 @@ def hits(*products: Product) -> list[SearchHit]:
 
 
 def test_results_buttons_have_a_link_per_web_link_then_more_and_style() -> None:
-    rows = results_buttons(hits(product(), product(id="p2", link="ftp://old/2")), 4, more=True)
+    rows = results_buttons(EN, hits(product(), product(id="p2", link="ftp://old/2")), 4, more=True)
     assert [(b.label[:2], b.url) for b in rows[0]] == [("4.", "https://shop.example.com/p/1")]
     assert [b.action for b in rows[1]] == ["more", "style"]
-    assert [b.action for b in results_buttons(hits(product()), 1, more=False)[-1]] == ["style"]
+    assert [b.action for b in results_buttons(EN, hits(product()), 1, more=False)[-1]] == ["style"]
 
 
 @pytest.mark.parametrize(("first", "count", "filters", "more", "expected"), [
@@ -64,34 +67,34 @@ def test_results_buttons_have_a_link_per_web_link_then_more_and_style() -> None:
     (1, 2, Filters(gender="women"), True, "Matches 1–2 (filter: women). Tap a product to open it. More shows"),
 ])
 def test_results_text(first: int, count: int, filters: Filters, more: bool, expected: str) -> None:
-    assert results_text(first, count, filters, more=more).startswith(expected)
+    assert results_text(EN, first, count, filters, more=more).startswith(expected)
 
 
 @pytest.mark.parametrize(("filters", "first_page", "expected"), [
-    (Filters(color="red"), True, "Nothing in the catalog matches the filter red; /style clear removes it."),
+    (Filters(color="red"), True, "Nothing in the catalog matches the filter red; “start over” removes it."),
     (Filters(), False, "No more matches for this photo. Send another photo to search again."),
-    (Filters(color="red"), False, "No more matches for this photo with the filter red — /style clear widens"),
+    (Filters(color="red"), False, "No more matches for this photo with the filter red — “start over” widens"),
 ])
 def test_no_more_text(filters: Filters, first_page: bool, expected: str) -> None:
-    assert replies.no_more_text(filters, first_page=first_page).startswith(expected)
+    assert replies.no_more_text(EN, filters, first_page=first_page).startswith(expected)
 
 
 STYLE = Style(category=Guess("Tshirts", 0.82), colour=Guess("Red", 0.641), gender=Guess("Men", 0.91), usage=None)
 
 
 def test_style_text_shows_each_guess_with_its_confidence_and_the_filter() -> None:
-    text = replies.style_text(STYLE, Filters(usage="casual"))
+    text = replies.style_text(EN, STYLE, Filters(usage="casual"))
     assert "• category: Tshirts (82%)\n• colour: Red (64%)\n• gender: Men (91%)\n• usage: not sure" in text
     assert "Filter: casual." in text
-    assert "Send me a photo" in replies.style_text(None, Filters())
+    assert "Send me a photo" in replies.style_text(EN, None, Filters())
 
 
 def test_style_buttons_offer_narrowings_that_fit_callback_data_and_a_clear_button() -> None:
     long_style = Style(category=Guess("X" * 60, 0.5), colour=Guess("Red", 0.6), gender=None, usage=None)
-    rows = replies.style_buttons(long_style, Filters(gender="men"))
+    rows = replies.style_buttons(EN, long_style, Filters(gender="men"))
     data = [b.action for row in rows for b in row]
     assert data == ["style:color=red", "style:clear"]
-    assert replies.style_buttons(None, Filters()) == []
+    assert replies.style_buttons(EN, None, Filters()) == []
 
 
 @pytest.mark.parametrize(("progress", "expected"), [
@@ -107,4 +110,4 @@ def test_progress_text(progress: BuildProgress | None, expected: str) -> None:
 
 
 def test_not_an_image_names_what_was_sent() -> None:
-    assert uploads.not_an_image(None, "report.pdf").startswith("That file isn't an image (report.pdf).")
+    assert uploads.not_an_image(EN, None, "report.pdf").startswith("That file isn't an image (report.pdf).")

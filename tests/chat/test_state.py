@@ -32,11 +32,14 @@ def test_entries_expire_after_the_ttl_since_last_use() -> None:
     assert len(cache) == 0
 
 
-def test_sizes_are_validated_and_sessions_are_created_on_demand() -> None:
+async def test_sizes_are_validated_and_sessions_are_created_on_first_change() -> None:
     with pytest.raises(ValueError, match="max_size must be at least 1, got 0"):
         ExpiringLRU(0)
     sessions = Sessions(3, ttl_s=None)
-    assert sessions.of(7) is sessions.of(7) and sessions.get(8) is None
+    assert sessions.gate(7) is sessions.gate(7) and await sessions.get(8) is None
+    async with sessions.edit(8) as session:
+        session.offset = 4
+    assert (await sessions.get(8)).offset == 4
 
 
 PRODUCTS = [Product(id=f"p{i}", title=f"t{i}", link=f"https://s/{i}", image_link=f"/i/{i}.jpg",

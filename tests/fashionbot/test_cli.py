@@ -136,3 +136,23 @@ def test_feed_commands_do_not_import_torch():
     code = "import sys, fashionbot.feed_commands; assert 'torch' not in sys.modules, 'torch imported'"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_feedback_report_reads_the_kept_ratings(tmp_path) -> None:
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from chat.feedback import Rating, SqliteFeedback
+    from chat.state import PageRecord
+    from fashionbot.cli import app
+    from index import Filters
+
+    db = tmp_path / "feedback.sqlite"
+    page = PageRecord(1, "photo1", ("a", "b"), ("Heels", "Flats"), Filters(color="red"), "similarity")
+    asyncio.run(SqliteFeedback(db).add(Rating.of(5, page, liked=False, language="en")))
+    result = CliRunner().invoke(app, ["feedback", "report", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "1 pages rated, 0% liked" in result.output and "photo1: 1 of 1 disliked (color=red)" in result.output
+    as_json = json.loads(CliRunner().invoke(app, ["feedback", "report", "--db", str(db), "--json"]).output)
+    assert as_json["categories"][0]["name"] == "Flats" and as_json["liked_share"] == 0.0

@@ -31,7 +31,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def test_a_photo_uploaded_in_the_browser_gets_an_album_links_and_more(tmp_path: Path) -> None:
+async def test_a_photo_in_the_browser_gets_an_album_links_more_and_a_refinement_by_text(tmp_path: Path) -> None:
     async_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
     port, feed = free_port(), tiny_feed(tmp_path / "feed")
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FASHIONBOT_"))}
@@ -74,6 +74,12 @@ async def test_a_photo_uploaded_in_the_browser_gets_an_album_links_and_more(tmp_
             await page.wait_for_selector("text=Matches 7–12")
             await page.wait_for_function(
                 "[...document.querySelectorAll('.album img')].every(img => img.complete && img.naturalWidth > 0)")
+
+            await page.fill("#text", "for women")  # refine in plain words: the refined album comes at once
+            await page.press("#text", "Enter")
+            await page.wait_for_selector("text=(filter: women)", timeout=90_000)
+            await page.wait_for_function("document.querySelectorAll('.album').length >= 3", timeout=90_000)
+            await page.wait_for_selector("button.kb-action:has-text('👍')")
             screenshot = tmp_path / "playground.png"
             await page.screenshot(path=str(screenshot), full_page=False)
             await browser.close()

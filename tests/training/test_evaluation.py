@@ -1,4 +1,4 @@
-"""The never-worse check of `fashionbot eval`: the shipped model against the plain backbone's best framing, row by row."""
+"""The never-worse check of `fashionbot eval`: the shipped model against the plain backbone's best framing, per row."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ import pytest
 
 from bot.discord import DiscordSettings, FashionBot, handlers
 from chat import Conversation, Sessions, UserError
+from chat.i18n import language
 from recommender import RecommenderSettings
 from tests.auxil.fakes import FakeRecommender, jpeg, make_catalog
 
@@ -63,12 +64,12 @@ def conversation(tmp_path: Path) -> Conversation:
 def test_pick_image_refuses_with_a_clear_reply(attachments: list, reply: str) -> None:
     found = [attachment(name, b"x", kind, size=size) for name, kind, size in attachments]
     with pytest.raises(UserError, match="^" + reply.replace("(", r"\(").replace(")", r"\)")):
-        handlers.pick_image(found)
+        handlers.pick_image(found, language("en"))
 
 
 def test_pick_image_takes_the_first_image_among_other_files() -> None:
     files = [attachment("notes.txt", b"x", "text/plain"), attachment("look.jpg", b"x", "image/jpeg")]
-    assert handlers.pick_image(files).filename == "look.jpg"
+    assert handlers.pick_image(files, language("en")).filename == "look.jpg"
 
 
 async def test_an_image_gets_one_reply_with_embeds_files_and_buttons_and_more_pages_on(

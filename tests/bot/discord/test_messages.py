@@ -8,9 +8,12 @@ import pytest
 from bot.discord import messages
 from catalog import Product
 from chat import replies as core
+from chat.i18n import language
 from chat.replies import Button, Page, Reply
 from chat.uploads import is_image_document
 from index import SearchHit
+
+EN = language("en")
 
 
 def product(i: int, **fields: str) -> Product:
@@ -21,8 +24,8 @@ def product(i: int, **fields: str) -> Product:
 
 def page(*products: Product, more: bool = True) -> Page:
     hits = [SearchHit(p, 0.9, rank) for rank, p in enumerate(products)]
-    return Page(core.album(hits, 1), Reply(core.results_text(1, len(hits), core.Filters(), more=more),
-                                           core.results_buttons(hits, 1, more=more)))
+    return Page(core.album(hits, 1), Reply(core.results_text(EN, 1, len(hits), core.Filters(), more=more),
+                                           core.results_buttons(EN, hits, 1, more=more)))
 
 
 async def test_a_page_is_one_message_with_an_embed_per_product_and_link_buttons_then_more() -> None:
@@ -51,7 +54,7 @@ async def test_ten_products_fit_one_message_and_twelve_buttons_fit_discords_rows
 
 @pytest.mark.parametrize(("reply", "buttons"), [
     (Reply("Filter: red."), None),
-    (Reply("Filter: red.", core.more_buttons()), ["fashionbot:more"]),
+    (Reply("Filter: red.", core.more_buttons(EN)), ["fashionbot:more"]),
     (Reply("x" * 5000, [[Button("Only " + "y" * 100, action="style:color=red")]]), ["fashionbot:style:color=red"]),
 ])
 async def test_replies(reply: Reply, buttons: list[str] | None) -> None:

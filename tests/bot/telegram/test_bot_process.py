@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -64,3 +65,27 @@ async def test_sigterm_while_the_model_loads_stops_it_within_seconds(tmp_path: P
             assert await bot.stop() == 0, bot.output[-4000:]
             assert time.monotonic() - stopping < 5
     assert "stop signal received" in bot.output
+
+
+async def test_a_killed_and_restarted_bot_continues_the_last_photos_pages(tmp_path: Path) -> None:
+    feed = tiny_feed(tmp_path / "feed")
+    tshirt = (DEMO_PHOTOS / "tshirt-1882.jpg").read_bytes()
+    async with BotApiEmulator() as api:
+        environment = bot_environment(api, tmp_path, feed, FASHIONBOT_THREADS="2")
+        async with await BotProcess.start(environment) as bot:
+            await api.wait_for("setMyCommands", timeout=240)
+            api.send_photo(ANN, tshirt)
+            await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("Matches 1–6"), timeout=60)
+            await asyncio.wait_for(api.until(lambda: api.pending_updates == 0), 10)  # the photo is confirmed
+            bot.process.kill()  # no clean shutdown: nothing gets the chance to save anything
+            await bot.process.wait()
+
+        async with await BotProcess.start(environment) as bot:
+            await api.wait_for("setMyCommands", count=2, timeout=240)
+            api.send_text(ANN, "/more")
+            await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("Matches 7–12"), timeout=60)
+            assert await bot.stop() == 0
+    first, second = api.calls_to("sendMediaGroup", chat_id=ANN.id)
+    links = [item["caption"].rsplit("\n", 1)[1] for call in (first, second) for item in call.params["media"]]
+    assert len(set(links)) == 12  # the previous photo's next page, nothing of the first one again
+    assert [call.params["media"][0]["caption"].split(".")[0] for call in (first, second)] == ["1", "7"]

@@ -7,7 +7,10 @@ from telegram import Message
 
 from bot.telegram.incoming import DOWNLOAD_LIMIT, ImageFile, image_file
 from chat import UserError
+from chat.i18n import language
 from chat.uploads import is_image_document
+
+EN = language("en")
 
 
 @pytest.mark.parametrize(("mime_type", "file_name", "expected"), [
@@ -36,15 +39,15 @@ def size(file_id: str, width: int, height: int, file_size: int | None = 1000) ->
 
 def test_the_largest_photo_size_is_chosen() -> None:
     photo = [size("s", 90, 60), size("l", 1280, 853), size("m", 320, 213)]
-    assert image_file(message(photo=photo)) == ImageFile("l", 1000)
+    assert image_file(message(photo=photo), EN) == ImageFile("l", 1000, EN)
 
 
 def test_an_image_document_is_chosen_and_anything_too_big_refused() -> None:
     document = {"file_id": "d", "file_unique_id": "d", "mime_type": "image/png", "file_size": 2048}
-    assert image_file(message(document=document)) == ImageFile("d", 2048)
+    assert image_file(message(document=document), EN) == ImageFile("d", 2048, EN)
     with pytest.raises(UserError, match="21.0 MB"):
-        image_file(message(document={**document, "file_size": 21 * 2**20}))
-    assert image_file(message(document={**document, "file_size": DOWNLOAD_LIMIT})).file_size == DOWNLOAD_LIMIT
+        image_file(message(document={**document, "file_size": 21 * 2**20}), EN)
+    assert image_file(message(document={**document, "file_size": DOWNLOAD_LIMIT}), EN).file_size == DOWNLOAD_LIMIT
 
 
 @pytest.mark.parametrize(("content", "reply"), [
@@ -54,4 +57,4 @@ def test_an_image_document_is_chosen_and_anything_too_big_refused() -> None:
 ])
 def test_anything_else_is_a_user_error(content: dict, reply: str) -> None:
     with pytest.raises(UserError, match=reply.replace("(", r"\(").replace(")", r"\)")):
-        image_file(message(**content))
+        image_file(message(**content), EN)

@@ -6,7 +6,10 @@ import pytest
 from telegram import Message
 
 from bot.telegram import incoming, keyboards
+from chat.i18n import language
 from chat.replies import Button
+
+EN = language("en")
 
 
 def test_keyboard_turns_links_into_url_buttons_and_actions_into_callback_data() -> None:
@@ -28,9 +31,9 @@ def test_keyboard_turns_links_into_url_buttons_and_actions_into_callback_data() 
 ])
 def test_unsupported_messages(message: dict, expected: str) -> None:
     full = {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}, **message}
-    assert incoming.unsupported(Message.de_json(full, None)) == expected
+    assert incoming.unsupported(Message.de_json(full, None), EN) == expected
 
 
 def test_file_replies() -> None:
-    assert incoming.too_big(25 * 2**20, 20 * 2**20).startswith("That file is 25.0 MB; bots can only download "
+    assert incoming.too_big(EN, 25 * 2**20, 20 * 2**20).startswith("That file is 25.0 MB; bots can only download "
                                                               "files up to 20 MB.")

@@ -75,3 +75,12 @@ def test_discord_tokens_and_registered_secrets_are_masked_in_messages_and_traceb
     text = logging.Formatter().format(record)
     assert discord_token not in text and "webhook-secret-0123456789" not in text
     assert text.count("<token>") == 2 and "<secret>" in text
+
+
+async def test_workers_sharing_redis_behind_a_webhook_need_one_configured_secret(tmp_path: Path) -> None:
+    code, output = await run_bot(bot_environment(
+        tmp_path, TELEGRAM_BOT_TOKEN=TEST_TOKEN, TELEGRAM_WEBHOOK_URL="https://bot.example.com/hook",
+        FASHIONBOT_REDIS_URL="redis://127.0.0.1:1/0"))
+    assert code == os.EX_CONFIG
+    assert "TELEGRAM_WEBHOOK_SECRET must be set when workers share FASHIONBOT_REDIS_URL" in output
+    assert "redis://" not in output

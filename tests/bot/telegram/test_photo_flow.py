@@ -25,8 +25,9 @@ async def test_photo_gets_an_album_with_links_then_a_more_button(api: BotApiEmul
     assert all("red" in caption for caption in captions[:5])  # the fake catalog has five red items
     assert [c.split(".")[0] for c in captions] == ["1", "2", "3", "4", "5", "6"]
     rows = follow_up.params["reply_markup"]["inline_keyboard"]
-    assert [row[0]["url"] for row in rows[:-1]] == [c.split("\n")[-1] for c in captions]
-    assert [b["callback_data"] for b in rows[-1]] == ["more", "style"]
+    assert [row[0]["url"] for row in rows[:-2]] == [c.split("\n")[-1] for c in captions]
+    assert [b["callback_data"] for b in rows[-2]] == ["more", "style"]
+    assert [b["text"] for b in rows[-1]] == ["👍", "👎"]
 
 
 async def test_local_images_are_uploaded_once_and_remote_ones_passed_by_url(api: BotApiEmulator) -> None:
@@ -60,7 +61,7 @@ async def test_more_pages_without_repeating_until_there_are_no_more(api: BotApiE
     assert len(titles) == 30 and len({t.split(". ", 1)[1] for t in titles}) == 30
     last = await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("Matches 25–30"))
     assert "That's all" in last[0].params["text"]
-    assert [b["callback_data"] for b in last[0].params["reply_markup"]["inline_keyboard"][-1]] == ["style"]
+    assert [b["callback_data"] for b in last[0].params["reply_markup"]["inline_keyboard"][-2]] == ["style"]
     api.send_text(ANN, "/more")
     await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("No more matches"))
     assert len(api.calls_to("answerCallbackQuery")) == 2
@@ -120,17 +121,17 @@ async def test_filter_that_matches_nothing_says_so(api: BotApiEmulator) -> None:
     api.send_text(ANN, "/style purple")
     await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("Filter: purple."))
     api.send_photo(ANN, jpeg("red"))
-    await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("Nothing in the catalog matches"))
+    await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("Nothing among the matches for your photo"))
     assert api.calls_to("sendMediaGroup") == []
 
 
 async def test_start_help_and_registered_commands(api: BotApiEmulator) -> None:
-    [commands] = api.calls_to("setMyCommands")
-    assert [c["command"] for c in commands.params["commands"]] == ["more", "style", "help"]
-    api.send_text(ANN, "/start")
-    await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("/style women"))
+    [commands] = api.calls_to("setMyCommands", language_code=None)
+    assert [c["command"] for c in commands.params["commands"]] == ["start", "more", "style", "help"]
+    api.send_text(ANN, "/help")
+    await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("“sort by price”"))
     api.send_text(ANN, "hello?")
-    await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("Send me a photo of clothing"))
+    await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("I didn't understand “hello”. Send a photo"))
 
 
 async def test_a_last_page_of_one_product_is_sent_as_a_single_photo(api: BotApiEmulator) -> None:

@@ -50,7 +50,7 @@ async def test_an_album_telegram_refuses_still_leaves_the_links(api: BotApiEmula
     api.send_photo(ANN, jpeg("blue"))
     [links] = await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("Matches 1–6"))
     assert api.calls_to("sendMediaGroup") == []
-    assert len(links.params["reply_markup"]["inline_keyboard"]) == 7  # six products and the actions
+    assert len(links.params["reply_markup"]["inline_keyboard"]) == 8  # six products, the actions, 👍/👎
 
 
 async def test_twenty_users_at_once_are_all_answered_concurrently(
