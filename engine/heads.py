@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 ARTIFACT_FORMAT = 1
 ARTIFACT_KIND = "fashionbot-head"
 # The artifact that ships with the project, used by ``artifact="auto"`` when it fits the backbone.
-DEFAULT_ARTIFACT = Path(__file__).resolve().parent.parent / "models" / "fashion-head-v1.pt"
+DEFAULT_ARTIFACT = Path(__file__).resolve().parent.parent / "models" / "fashion-head-v2.pt"
 AUTO_ARTIFACT = "auto"
 
 
