@@ -95,6 +95,9 @@ class Engine:
             self.fingerprint = fingerprint_of(self.fingerprint_fields)
         self.framing = Framing.parse(_framing_for(config.query_framing, self.head))
         self.locator = locator or (_load_locator(config) if self.framing.needs_garment else None)
+        # What decides a photo's features besides the weights: the views, and the mask's resolution.
+        self.framing_key = str(self.framing) + (f"@{self.locator.size}" if self.framing.needs_garment and self.locator
+                                                else "")
 
     @classmethod
     def load(cls, config: EngineConfig | None = None) -> Engine:

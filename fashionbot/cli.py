@@ -187,13 +187,15 @@ def evaluate(
     cache: CacheRoot = Path("var/features"),
     real_photos: Annotated[Path | None, typer.Option(help="real photos labelled for evaluation (labels.csv + "
                                                           "images/); never trained on")] = REAL_EVALUATION,
+    framing: Annotated[str, typer.Option(help="how the head's engine frames photos: auto (what it was trained "
+                                              "with) or views joined by +")] = "auto",
 ) -> None:
     """Retrieval quality on photos of held-out products (both generators) and real photos: the plain backbone vs
     the learned head vs the shipped head + re-ranking, and whether the shipped model is ever worse."""
     _require_training_extra()
     from .research import eval_command
 
-    raise typer.Exit(eval_command(sample, backbone, device, artifact, out, cache, real_photos))
+    raise typer.Exit(eval_command(sample, backbone, device, artifact, out, cache, real_photos, framing))
 
 
 @app.command("map")

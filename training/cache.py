@@ -96,10 +96,10 @@ def compute_features(engine: Engine, image_paths: dict[str, Path], recipe: ViewR
 
     Views are rendered by ``workers`` processes (default: one per core but one, at most 16) while the model runs.
     """
-    directory = cache_dir(root, engine.features_fingerprint, recipe, str(engine.framing))
+    directory = cache_dir(root, engine.features_fingerprint, recipe, engine.framing_key)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "recipe.json").write_text(json.dumps({"backbone": engine.backbone_name, **asdict(recipe),
-                                                       "framing": str(engine.framing)}))
+                                                       "framing": engine.framing_key}))
     ids = list(image_paths)
     keys = {item: image_key(image_paths[item]) for item in ids}
     missing = [item for item in ids if not (directory / f"{keys[item]}.npy").is_file()]
@@ -159,7 +159,7 @@ def compute_photo_features(engine: Engine, photos: Sequence, shots: int, root: P
                            progress: bool = True) -> np.ndarray:
     """(N, shots, D) features of real photos (objects with ``.path`` and ``.image()``): shot 0 is the photo as
     taken, the others :func:`augment_photo` of it; framed as the engine frames user photos; cached per photo."""
-    directory = Path(root) / engine.features_fingerprint / f"photos-{shots}-{str(engine.framing).replace('+', '_')}"
+    directory = Path(root) / engine.features_fingerprint / f"photos-{shots}-{engine.framing_key.replace('+', '_')}"
     directory.mkdir(parents=True, exist_ok=True)
     rows = []
     for photo in tqdm(photos, desc="photo features", unit="photo", disable=not progress):
@@ -182,7 +182,7 @@ def held_out_digest(rows: Sequence) -> str:
 
 def query_features(engine: Engine, images: Sequence[Image.Image], root: Path, key: str) -> np.ndarray:
     """Features of evaluation photos, framed as the engine frames user photos, cached under ``key``."""
-    path = Path(root) / engine.features_fingerprint / f"queries-{key}-{len(images)}-{engine.framing}.npy"
+    path = Path(root) / engine.features_fingerprint / f"queries-{key}-{len(images)}-{engine.framing_key}.npy"
     if path.is_file():
         return np.load(path).astype(np.float32)
     size = engine.config.batch_size

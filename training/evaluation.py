@@ -105,7 +105,7 @@ class SampleEvaluation:
 def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", device: str = "auto",
                     artifact: Path | None = None, real_photos: Path | None = None,
                     cache_root: Path = Path("var/features"), out_dir: Path = Path("var/eval"),
-                    fraction: float = 0.2, seed: int = 0) -> SampleEvaluation:
+                    fraction: float = 0.2, seed: int = 0, query_framing: str = "auto") -> SampleEvaluation:
     """The plain backbone (whole frame and the default framing) and, with ``artifact`` (a head file), the learned
     head with and without re-ranking, on every photo set."""
     rows = load_styles(Path(sample) / "styles.csv")
@@ -127,9 +127,10 @@ def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", de
         catalog, photos = _features(engine, products, queries, cache_root, key)
         table[f"plain {engine.backbone_name}, {framing}"] = retrieval_metrics(
             queries, rank_catalog(_unit(photos), _unit(catalog), products, 11))
-    heads, pictures = {}, []
+    heads, pictures, closeness = {}, [], {}
     if artifact is not None:
-        engine = Engine.load(EngineConfig(backbone=backbone, device=device, artifact=artifact, query_framing="auto"))
+        engine = Engine.load(EngineConfig(backbone=backbone, device=device, artifact=artifact,
+                                          query_framing=query_framing))
         trained = engine.head
         notes.append(_honesty(trained, holdout, fraction, seed))
         catalog, photos = _features(engine, products, queries, cache_root, key)

@@ -22,7 +22,7 @@ def photo_with_garment(size=(400, 300), box=(220, 60, 360, 260)) -> Image.Image:
 
 
 def mask_for(size, box, value=0.95) -> np.ndarray:
-    """A 160×160 garment mask with ``value`` inside ``box`` (pixel box of an image of ``size``)."""
+    """A 160×160 garment mask (any size works) with ``value`` inside ``box`` (pixels of an image of ``size``)."""
     mask = np.zeros((160, 160), np.float32)
     left, top, right, bottom = (int(box[0] / size[0] * 160), int(box[1] / size[1] * 160),
                                 int(box[2] / size[0] * 160), int(box[3] / size[1] * 160))
@@ -105,4 +105,4 @@ def test_the_packaged_u2net_finds_a_real_shoe_and_little_in_noise(test_data):
     left, top, right, bottom = found.box
     assert left >= 0.4 and right >= 0.9 and top >= 0.15 and bottom <= 0.85  # the shoe's quarter of the frame
     assert in_noise is None or in_noise.confidence < found.confidence
-    assert locator.masks([]).shape == (0, 160, 160)
+    assert locator.masks([]).shape == (0, locator.size, locator.size)
