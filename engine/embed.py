@@ -144,13 +144,7 @@ class Engine:
         if self.decode_path == "tensor":
             return decode_batch(blobs, self._tensor_preprocess, device=self.device,
                                 max_pixels=self.config.max_pixels)
-        arrays, errors = [], []
-        for blob in blobs:
-            try:
-                arrays.append(self.prepare_array(blob))
-                errors.append(None)
-            except ImageDecodeError as error:
-                errors.append(error)
+        arrays, errors = _each_decodable(blobs, self.prepare_array)
         if not arrays:
             return torch.zeros((0, 3, *self.data_config["input_size"][1:])), errors
         return self.stack_arrays(arrays), errors
@@ -175,14 +169,7 @@ class Engine:
 
     def decode_photos(self, blobs: Sequence[bytes]) -> tuple[list[Image.Image], list[ImageDecodeError | None]]:
         """User photos' bytes → the decodable ones as images, and per blob its error (None when it decoded)."""
-        images, errors = [], []
-        for blob in blobs:
-            try:
-                images.append(self.decode(blob))
-                errors.append(None)
-            except ImageDecodeError as error:
-                errors.append(error)
-        return images, errors
+        return _each_decodable(blobs, self.decode)
 
     def embed_photos(self, images: Sequence[Image.Image]) -> tuple[np.ndarray, list[Attributes] | None]:
         """User photos (not packshots): each framed as :attr:`framing` says, its views' features averaged,
@@ -234,6 +221,19 @@ class Engine:
         return {"backbone": self.backbone_name, "weights": self.weights_source, "device": str(self.device),
                 "dim": self.dim, "fingerprint": self.fingerprint, "query_framing": str(self.framing),
                 "head": self.head.training.get("name", self.head.sha256[:12]) if self.head else None}
+
+
+def _each_decodable(blobs: Sequence[bytes], decode) -> tuple[list, list[ImageDecodeError | None]]:
+    """``decode`` of every blob that decodes, and per blob its error (None where it decoded): a bad photo in a
+    batch is reported, the others go on."""
+    results, errors = [], []
+    for blob in blobs:
+        try:
+            results.append(decode(blob))
+            errors.append(None)
+        except ImageDecodeError as error:
+            errors.append(error)
+    return results, errors
 
 
 def average_views(features: torch.Tensor, views: int) -> torch.Tensor:
