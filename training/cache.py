@@ -15,7 +15,6 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,7 +25,8 @@ from tqdm import tqdm
 
 from engine import Engine
 
-from .parallel import default_workers
+from .data import load_rgb
+from .parallel import default_workers, worker_pool
 from .views import user_view
 
 log = logging.getLogger(__name__)
@@ -86,8 +86,7 @@ def render_views(image: Image.Image, recipe: ViewRecipe, key: str) -> list[Image
 
 
 def _render(path: Path, recipe: ViewRecipe, key: str) -> list[Image.Image]:
-    with Image.open(path) as source:
-        return render_views(source.convert("RGB"), recipe, key)
+    return render_views(load_rgb(path), recipe, key)
 
 
 def compute_features(engine: Engine, image_paths: dict[str, Path], recipe: ViewRecipe, root: Path, *,
@@ -108,7 +107,7 @@ def compute_features(engine: Engine, image_paths: dict[str, Path], recipe: ViewR
 
     started = time.perf_counter()
     workers = workers or default_workers()
-    with _pool(workers) as pool:
+    with worker_pool(workers) as pool:
         ahead = 2 * workers
         pending = [pool.submit(_render, image_paths[item], recipe, keys[item]) for item in missing[:ahead]]
         for position, item in enumerate(tqdm(missing, desc="feature cache", unit="img", disable=not progress)):
@@ -130,15 +129,6 @@ def compute_features(engine: Engine, image_paths: dict[str, Path], recipe: ViewR
     return CachedFeatures(ids, stacked[:, 0], stacked[:, 1], stacked[:, 2:])
 
 
-def _pool(workers: int):
-    """Processes where there are cores to spare (rendering is CPU-bound Python), else one thread."""
-    if workers <= 1:
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="views")
-    import multiprocessing
-
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-
-
 def augment_photo(photo: Image.Image, rng: np.random.Generator) -> Image.Image:
     """Another shot of a real photo: a random crop (55–100 % of the area, aspect 3:4 to 4:3), turned a little,
     mirrored half the time, exposure and white balance moved a little."""
@@ -155,6 +145,11 @@ def augment_photo(photo: Image.Image, rng: np.random.Generator) -> Image.Image:
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
+def shots_of(photo: Image.Image, count: int, rng: np.random.Generator) -> list[Image.Image]:
+    """The photo as taken, then ``count - 1`` :func:`augment_photo` shots of it."""
+    return [photo] + [augment_photo(photo, rng) for _ in range(count - 1)]
+
+
 def compute_photo_features(engine: Engine, photos: Sequence, shots: int, root: Path, *,
                            progress: bool = True) -> np.ndarray:
     """(N, shots, D) features of real photos (objects with ``.path`` and ``.image()``): shot 0 is the photo as
@@ -166,9 +161,7 @@ def compute_photo_features(engine: Engine, photos: Sequence, shots: int, root: P
         key = image_key(photo.path)
         path = directory / f"{key}.npy"
         if not path.is_file():
-            image = photo.image()
-            rng = np.random.default_rng(int(key[:12], 16))
-            taken = [image] + [augment_photo(image, rng) for _ in range(shots - 1)]
+            taken = shots_of(photo.image(), shots, np.random.default_rng(int(key[:12], 16)))
             np.save(directory / f"{key}.tmp.npy", engine.photo_features(taken).numpy().astype(np.float16))
             (directory / f"{key}.tmp.npy").replace(path)
         rows.append(np.load(path))

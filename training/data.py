@@ -8,6 +8,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from PIL import Image
+
 from catalog import read_feed
 from catalog.product import Product
 from recommender.attributes import PRODUCT_LABELS
@@ -49,6 +51,12 @@ def load_labelled(path: Path) -> list[Product]:
     if unlabelled:
         log.warning("%s: %d products have no category label; they train only the other heads", path, unlabelled)
     return products
+
+
+def load_rgb(path: str | Path) -> Image.Image:
+    """A product image (a catalog packshot) from disk, as RGB."""
+    with Image.open(path) as source:
+        return source.convert("RGB")
 
 
 def split(products: Sequence[Product], fraction: float, seed: int) -> tuple[list[Product], list[Product]]:

@@ -34,6 +34,7 @@ from .metrics import (
     head_accuracy,
     rank_catalog,
     retrieval_metrics,
+    unit,
 )
 from .photo_sets import independent_queries, real_queries, training_generator_queries
 from .real_photos import load_evaluation_photos
@@ -126,7 +127,7 @@ def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", de
         engine = Engine.load(EngineConfig(backbone=backbone, device=device, artifact=None, query_framing=framing))
         catalog, photos = _features(engine, products, queries, cache_root, key)
         table[f"plain {engine.backbone_name}, {framing}"] = retrieval_metrics(
-            queries, rank_catalog(_unit(photos), _unit(catalog), products, 11))
+            queries, rank_catalog(unit(photos), unit(catalog), products, 11))
     heads, pictures, closeness = {}, [], {}
     if artifact is not None:
         engine = Engine.load(EngineConfig(backbone=backbone, device=device, artifact=artifact,
@@ -186,10 +187,6 @@ def _features(engine: Engine, products, queries: Sequence[EvalQuery], cache_root
     catalog = compute_features(engine, {p.id: Path(p.image_link) for p in products}, ViewRecipe(views=0),
                                cache_root, progress=False).clean
     return catalog, query_features(engine, [q.image for q in queries], cache_root, f"eval-{key}")
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 def _honesty(artifact: HeadArtifact, holdout, fraction: float, seed: int) -> str:

@@ -27,9 +27,11 @@ from engine.framing import Framing, frame_view
 from engine.garment import GarmentLocator
 from engine.heads import FashionHead, HeadSpec
 
-from .cache import augment_photo
+from .cache import shots_of
+from .data import load_rgb
 from .fit import FitParams, Objective, label_matrix, optimiser_for, pair_step, sampling_weights, set_loss
 from .parallel import render_all
+from .real_photos import RealPhoto
 from .views import user_view
 
 log = logging.getLogger(__name__)
@@ -77,9 +79,7 @@ class PixelPool:
 
 
 def _render_pool(path: str, views: int, seed: int) -> list[Image.Image]:
-    with Image.open(path) as source:
-        image = source.convert("RGB")
-    rng = np.random.default_rng(seed)
+    rng, image = np.random.default_rng(seed), load_rgb(path)
     out = []
     for _ in range(views):
         shown = ImageOps.mirror(image) if rng.random() < 0.5 else image
@@ -88,10 +88,7 @@ def _render_pool(path: str, views: int, seed: int) -> list[Image.Image]:
 
 
 def _shoot_photos(path: str, shots: int, seed: int) -> list[Image.Image]:
-    with Image.open(path) as source:
-        photo = ImageOps.exif_transpose(source).convert("RGB")
-    rng = np.random.default_rng(seed)
-    return [photo] + [augment_photo(photo, rng) for _ in range(shots - 1)]
+    return shots_of(RealPhoto(Path(path), ()).image(), shots, np.random.default_rng(seed))
 
 
 def framed(images: Sequence[Image.Image], framing: Framing, locator: GarmentLocator | None,
@@ -138,7 +135,7 @@ def finetune(model: nn.Module, data_config: dict, products: Sequence[Product], v
 
     _, height, width = data_config["input_size"]
     size, mean, std = (int(height), int(width)), tuple(data_config["mean"]), tuple(data_config["std"])
-    clean = PixelPool([_load(product) for product in products], size, mean, std, device)
+    clean = PixelPool([load_rgb(product.image_link) for product in products], size, mean, std, device)
     rendered = render_all([(product.image_link, views_per_item, params.seed * 100_003 + i)
                            for i, product in enumerate(products)], _render_pool, workers)
     views = PixelPool(framed([view for item in rendered for view in item], framing, locator, rng),
@@ -200,8 +197,3 @@ def _real_pool(photos: Sequence, vocabularies: dict[str, list[str]], shots: int,
     pool = PixelPool(framed([shot for item in shot_lists for shot in item], framing, locator, rng), size, mean, std,
                      device)
     return pool, allowed.to(device)
-
-
-def _load(product: Product) -> Image.Image:
-    with Image.open(Path(product.image_link)) as image:
-        return image.convert("RGB")

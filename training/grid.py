@@ -25,7 +25,7 @@ from recommender.rerank import RERANK_POOL, rerank
 from .cache import CachedFeatures
 from .calibration import best_similarity, calibrate
 from .fit import FitParams, RealPhotos, fit_head
-from .metrics import REAL, EvalQuery, attributes_rows, rank_catalog, retrieval_metrics
+from .metrics import REAL, EvalQuery, attributes_rows, rank_catalog, retrieval_metrics, unit
 from .pool_scores import PoolScores
 
 log = logging.getLogger(__name__)
@@ -138,9 +138,6 @@ class Validation:
 
     def score_plain(self) -> dict[str, float]:
         """The backbone's own features, cosine, no head: the baseline every trained model must beat."""
-        def unit(x: np.ndarray) -> np.ndarray:
-            return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
         hits = rank_catalog(unit(self.query_features), unit(self.catalog_features), self.products, 11)
         scores = self._score(hits, {}, None, None)
         scores.pop("type_acc", None)

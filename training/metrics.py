@@ -102,6 +102,11 @@ def format_table(rows: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+def unit(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (cosine = dot product); zero rows stay zero."""
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
 def rank_catalog(query_vectors: np.ndarray, catalog_vectors: np.ndarray, products: Sequence[Product],
                  k: int) -> list[list[SearchHit]]:
     """Exact cosine search of unit vectors (what a flat index returns), as hits: for evaluation in memory."""

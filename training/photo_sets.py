@@ -8,7 +8,6 @@ generator's (``eval_views.py``), ``real`` real photos that other people took.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -16,6 +15,7 @@ from PIL import Image
 from catalog.product import Product
 from recommender.attributes import PRODUCT_LABELS
 
+from .data import load_rgb
 from .eval_views import eval_photo
 from .metrics import REAL, EvalQuery
 from .parallel import render_all
@@ -29,11 +29,6 @@ def _labels(product: Product) -> tuple[str, str, str]:
     return tuple(PRODUCT_LABELS[name](product) for name in ("category", "colour", "gender"))
 
 
-def _image(product: Product) -> Image.Image:
-    with Image.open(Path(product.image_link)) as source:
-        return source.convert("RGB")
-
-
 def independent_queries(products: Sequence[Product], *, per_preset: int = 1, seed: int = 0,
                         workers: int | None = None) -> list[EvalQuery]:
     """Photos of each product from the independent generator, ``per_preset`` easy and as many hard ones; the
@@ -45,9 +40,7 @@ def independent_queries(products: Sequence[Product], *, per_preset: int = 1, see
 
 
 def _independent_photos(path: str, per_preset: int, seed: list[int]) -> list[tuple[str, Image.Image]]:
-    rng = np.random.default_rng(seed)
-    with Image.open(path) as source:
-        image = source.convert("RGB")
+    rng, image = np.random.default_rng(seed), load_rgb(path)
     return [(preset, eval_photo(image, rng, preset.removeprefix("indep-")))
             for preset in INDEPENDENT for _ in range(per_preset)]
 
@@ -55,7 +48,7 @@ def _independent_photos(path: str, per_preset: int, seed: list[int]) -> list[tup
 def training_generator_queries(products: Sequence[Product], *, seed: int = 0) -> list[EvalQuery]:
     """One easy and one hard photo of each product from the training generator (the first evaluation's rows)."""
     rng = np.random.default_rng(seed)
-    return [EvalQuery(product.id, *_labels(product), preset, user_view(_image(product), rng, preset))
+    return [EvalQuery(product.id, *_labels(product), preset, user_view(load_rgb(product.image_link), rng, preset))
             for product in products for preset in ("easy", "hard")]
 
 

@@ -16,7 +16,7 @@ from engine.heads import FashionHead, HeadArtifact
 
 from .cache import ViewRecipe, compute_features, compute_photo_features, held_out_digest, query_features
 from .calibration import REFUSED_SHARE
-from .data import load_labelled, split, vocabularies
+from .data import load_labelled, load_rgb, split, vocabularies
 from .fit import FitParams, RealPhotos, fit_head
 from .grid import Grid, GridResult, Validation, grid_search, objective
 from .photo_sets import independent_queries, real_queries
@@ -198,19 +198,13 @@ def _finetuned(engine: Engine, options: TrainOptions, products, vocab, params: F
                           real_shots=options.real_shots, workers=options.workers)
     tuned = Engine(Backbone(model, engine.backbone_name, engine.weights_source, engine.fingerprint_fields[
         "weights_sha256"]), engine.device, engine.config, locator=engine.locator)
-    catalog = np.concatenate([tuned.backbone_features(tuned.preprocess([_image(p) for p in products[i:i + 64]]))
-                              .numpy() for i in range(0, len(products), 64)])
+    packshots = [load_rgb(product.image_link) for product in products]
+    catalog = np.concatenate([tuned.backbone_features(tuned.preprocess(packshots[i:i + 64])).numpy()
+                              for i in range(0, len(packshots), 64)])
     validation = Validation(catalog, products, np.concatenate(
         [tuned.photo_features([q.image for q in photos[i:i + 64]]).numpy() for i in range(0, len(photos), 64)]),
         photos)
     return Candidate.tuned(head.to(engine.device), tail, validation)
-
-
-def _image(product):
-    from PIL import Image
-
-    with Image.open(Path(product.image_link)) as source:
-        return source.convert("RGB")
 
 
 def _brief(scores: dict[str, float]) -> str:
