@@ -5,17 +5,27 @@ from __future__ import annotations
 import logging
 import stat
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, Protocol, TypeVar
 
-from pydantic import ValidationError
-from pydantic_settings import BaseSettings
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import SettingsConfigDict
 
 from recommender import RecommenderSettings
 from recommender.logs import mask_value
 
 ENV_FILE = Path(".env")  # where both front doors' settings read it from: the working directory
 
-FrontDoorSettings = TypeVar("FrontDoorSettings", bound=BaseSettings)
+
+
+class FrontDoor(Protocol):
+    """What start-up needs of a front door's settings class (``BotSettings``, ``DiscordSettings``)."""
+
+    model_config: ClassVar[SettingsConfigDict]
+    bot_token: SecretStr
+    log_level: str
+
+
+FrontDoorSettings = TypeVar("FrontDoorSettings", bound=FrontDoor)
 
 
 def describe_errors(error: ValidationError, env_prefix: str) -> str:

@@ -143,7 +143,18 @@ def _to_product(row: RawRow, base_dir: Path, first_line: dict[str, int]) -> Prod
         return SkippedRow(row.line, product_id, str(exc))
     first_line[product_id] = row.line
     return Product(
-        **values,
+        id=product_id,
+        title=values["title"],
+        link=values["link"],
+        image_link=values["image_link"],
+        price=values.get("price"),
+        brand=values.get("brand"),
+        color=values.get("color"),
+        gender=values.get("gender"),
+        age_group=values.get("age_group"),
+        product_type=values.get("product_type"),
+        google_product_category=values.get("google_product_category"),
+        availability=values.get("availability"),
         additional_image_links=_resolve_additional(additional, base_dir, row.line, product_id),
         extra={name: ",".join(parts) for name, parts in extra.items()},
     )

@@ -7,7 +7,7 @@ import csv
 import io
 import re
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 from xml.parsers import expat
 
 from catalog.errors import FeedError
@@ -225,7 +225,7 @@ class _XmlItems:
             raise FeedError(f"{self.path}: XML root is <{self.root}>, expected RSS 2.0 <rss> or Atom <feed>")
         return self.rows
 
-    def _forbid(self, *_: Any) -> None:
+    def _forbid(self, *_: Any) -> NoReturn:
         line = self.parser.CurrentLineNumber + self.line_offset
         raise FeedError(f"{self.path}: line {line}: XML entity declarations are not allowed in a feed")
 

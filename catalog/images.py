@@ -11,7 +11,7 @@ import os
 import random
 import re
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -168,13 +168,13 @@ class ImageFetcher:
             await asyncio.to_thread(_write_cached, cache_path, data)
         return data
 
-    async def iter_images(self, products: Iterable[Product]) -> AsyncIterator[ImageResult]:
+    async def iter_images(self, products: Iterable[Product]) -> AsyncGenerator[ImageResult, None]:
         """Yield one ImageResult per product as each completes; failures are results, not exceptions."""
         async with aclosing(self._iter_indexed(products)) as results:
             async for _, result in results:
                 yield result
 
-    async def _iter_indexed(self, products: Iterable[Product]) -> AsyncIterator[tuple[int, ImageResult]]:
+    async def _iter_indexed(self, products: Iterable[Product]) -> AsyncGenerator[tuple[int, ImageResult], None]:
         # Tasks are created as slots free up, so a 100 000-product feed never holds 100 000 tasks.
         todo = enumerate(products)
         pending: set[asyncio.Task[tuple[int, ImageResult]]] = set()
@@ -311,9 +311,11 @@ class ImageFetcher:
                 raise _Permanent(f"too large: more than {self._max_bytes} bytes")
         if not body:
             raise _Permanent("empty body")
-        if content_type == "application/octet-stream" and not looks_like_image(body):
+        # bytes, not the bytearray: a bytearray slice is unhashable, so the AVIF/HEIF brand lookup would raise.
+        data = bytes(body)
+        if content_type == "application/octet-stream" and not looks_like_image(data):
             raise _Permanent("not an image: application/octet-stream without an image signature")
-        return bytes(body)
+        return data
 
     def _cache_path(self, url: str) -> Path | None:
         if self._cache_dir is None:

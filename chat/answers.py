@@ -34,9 +34,21 @@ def refined_before_photo(lang: Language, filters: Filters, sort: str) -> str:
                   filters=describe(lang, filters, sort))
 
 
-def nothing_cheaper(lang: Language) -> str:
+def nothing_cheaper(lang: Language, *, shown: bool, priced: bool) -> str:
+    """Why "cheaper" cannot be done: no results shown yet (before a photo, or in its caption), none of those
+    shown has a price, or none has a lower one."""
+    if not shown:
+        return lang._("“Cheaper” goes below the prices of the results I've shown, so ask for it once you've seen "
+                      "some.")
+    if not priced:
+        return lang._("None of the products shown has a price, so I can't go cheaper.")
     return lang._("I can't go cheaper: none of the products shown has a lower price. "
                   "Try “under …” with an amount, or “sort by price”.")
+
+
+def unmet_first(unmet: str, text: str) -> str:
+    """What could not be done, on its own line before what was (``text``: a header or a whole reply)."""
+    return f"{unmet}\n{text}" if unmet else text
 
 
 def nothing_matches(lang: Language, filters: Filters, sort: str, nearest: Filters | None) -> str:

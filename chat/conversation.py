@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine import ImageDecodeError
@@ -65,13 +65,13 @@ class Conversation:
         async with gate.in_flight:
             if not turn.latest:
                 return Reply(lang._(replies.BURST_NOTE)) if turn.first_skipped() else None
-            if not gate.photos.allow():
+            if not await gate.photos.allow():
                 raise UserError(replies.photos_too_fast(lang, gate.photos.wait_s()))
             data = image if isinstance(image, bytes) else await image()
             try:
                 query = await self.recommender.photo(data)
             except ImageDecodeError as error:
-                raise UserError(replies.image_problem(lang, str(error))) from error
+                raise UserError(replies.image_problem(lang, error)) from error
         if not turn.latest:  # a newer photo arrived while this one was embedded: that one is answered
             return Reply(lang._(replies.BURST_NOTE)) if turn.first_skipped() else None
         gate.burst_answered()
@@ -89,8 +89,11 @@ class Conversation:
         return await self._page(user_id, language=language, refinement=refinement)
 
     async def more(self, user_id: int, *, language: str | None = None) -> Page | Reply:
-        if not await self.has_photo(user_id):
-            raise UserError((await self.language(user_id, language))._(replies.NO_PHOTO_YET))
+        session = await self.sessions.get(user_id)
+        if session is None or session.query is None:
+            outdated = session is not None and session.photo_outdated  # the model changed since that photo
+            raise UserError((await self.language(user_id, language))._(
+                replies.PHOTO_OUTDATED if outdated else replies.NO_PHOTO_YET))
         return await self._page(user_id, language=language)
 
     async def style(self, user_id: int, words: str, *, language: str | None = None) -> Reply:
@@ -110,7 +113,7 @@ class Conversation:
     async def press(self, user_id: int, action: str, *, language: str | None = None) -> Page | Reply | None:
         """A button's action: More, Style, a narrowing, 👍/👎, an example photo, the nearest relaxation, start
         over; None for an unknown one, and for taps beyond the user's rate after the one reply that says so."""
-        allowed = self.sessions.gate(user_id).tap()
+        allowed = await self.sessions.gate(user_id).tap()
         if allowed is None:
             return None
         if not allowed:
@@ -195,18 +198,24 @@ class Conversation:
     async def _vocabulary(self, lang: Language) -> refine.Vocabulary:
         return refine.vocabulary(lang, await self.recommender.labels())
 
-    async def _apply(self, session: Session, lang: Language, refinement: refine.Refinement) -> str | None:
-        """Refine the session's filters and order; a text instead when "cheaper" has nothing to go below."""
+    async def _apply(self, session: Session, lang: Language, refinement: refine.Refinement) -> Applied:
+        """Refine the session's filters and order with all of ``refinement`` that can be applied, and say what
+        could not: "cheaper" with no price to go below (a catalog without prices) while "in black" applies."""
         labels = await self.recommender.labels()
         currency = session.currency or (labels.currencies[0] if labels.currencies else None)
         filters = refine.refined(session.filters, refinement, currency)
+        unmet = ""
         if refinement.cheaper:
-            cap = pricing.cheaper_cap(session.page_prices, session.filters.max_price)
+            # Only below what this photo's results showed: a new photo's caption has seen none of them yet.
+            cap = pricing.cheaper_cap(session.page_prices, session.filters.max_price) if session.shown else None
             if cap is None:
-                return answers.nothing_cheaper(lang)
-            filters = replace(filters, max_price=cap, currency=session.currency)
+                unmet = answers.nothing_cheaper(lang, shown=bool(session.shown), priced=bool(session.page_prices))
+                if not replace(refinement, cheaper=False):  # "cheaper" alone: the results stay as they were
+                    return Applied(changed=False, unmet=unmet)
+            else:
+                filters = replace(filters, max_price=cap, currency=session.currency)
         session.refine(filters, refinement.sort or (SIMILARITY if refinement.reset else session.sort))
-        return None
+        return Applied(changed=True, unmet=unmet)
 
     async def _rate(self, user_id: int, language: str | None, vote: str) -> Reply | None:
         verdict, _, number = vote.partition(":")
@@ -230,12 +239,17 @@ class Conversation:
             if new_query is not None:
                 session.start(new_query, photo)
             elif session.query is None and refinement is not None:
-                problem = await self._apply(session, lang, refinement)
-                return Reply(problem or answers.refined_before_photo(lang, session.filters, session.sort))
+                applied = await self._apply(session, lang, refinement)
+                if not applied.changed:
+                    return Reply(applied.unmet)
+                noted = answers.refined_before_photo(lang, session.filters, session.sort)
+                return Reply(answers.unmet_first(applied.unmet, noted))
             if relaxed is not None:
                 session.refine(relaxed, session.sort)
-            if refinement is not None and (problem := await self._apply(session, lang, refinement)):
-                return Reply(problem)
+            applied = await self._apply(session, lang, refinement) if refinement is not None else Applied()
+            if not applied.changed and new_query is None and relaxed is None:  # a new photo is answered anyway
+                return Reply(applied.unmet)
+            header = answers.unmet_first(applied.unmet, header)
             first = len(session.shown) + 1
             hits = await session.next_page(self.recommender.search, self.album_size, self.max_results)
             more_left, filters, sort = not session.exhausted, session.filters, session.sort
@@ -243,7 +257,7 @@ class Conversation:
             if not hits and first == 1 and filters:
                 session.relaxation = await self._nearest(session)
         if not hits and first == 1 and filters:
-            return Reply(answers.nothing_matches(lang, filters, sort, session.relaxation),
+            return Reply(header + answers.nothing_matches(lang, filters, sort, session.relaxation),
                          answers.relax_buttons(lang, session.relaxation))
         if record is None:
             return Reply(replies.no_more_text(lang, filters, first_page=first == 1))
@@ -272,6 +286,14 @@ class Conversation:
                     return replace(candidate, max_price=cheapest[0].product.price_amount, currency=currency)
             return candidate
         return None
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying a refinement did: whether the results change, and what it could not do (a text)."""
+
+    changed: bool = True
+    unmet: str = ""
 
 
 def _speak(session: Session, language: str | None) -> Language:

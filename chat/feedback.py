@@ -62,7 +62,7 @@ class Rating:
         return json.dumps(asdict(self), ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str) -> Rating:
+    def from_json(cls, text: str | bytes) -> Rating:  # Redis gives bytes
         data = json.loads(text)
         return cls(**{**data, "products": tuple(data["products"]), "categories": tuple(data["categories"])})
 

@@ -63,12 +63,8 @@ class Language:
         text = self.translations.gettext(message)
         return text.format(**values) if values else text
 
-    def n_(self, singular: str, plural: str, count: int, **values: object) -> str:
-        text = self.translations.ngettext(singular, plural, count)
-        return text.format(count=count, **values)
-
     def p_(self, context: str, message: str) -> str:
-        return self.translations.pgettext(context, message)
+        return str(self.translations.pgettext(context, message))
 
     def price(self, amount: float, currency: str | None) -> str:
         """'₹2,000', '2 000 ₽', '€49.90' as this language writes it; a bare number without a currency."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from index import Filters
 from recommender import Style
@@ -39,10 +40,11 @@ def narrow(current: Filters, text: str) -> Filters:
         return Filters()
     field, equals, value = text.partition("=")
     if equals and field.strip() in FIELDS:  # what buttons send: one exact field, e.g. color=sea green
-        return replace(current, **{field.strip(): value.strip().lower() or None})
+        pressed: dict[str, Any] = {field.strip(): value.strip().lower() or None}
+        return replace(current, **pressed)
     words = text.lower().replace(",", " ").split()
     rest: list[str] = []
-    found: dict[str, str] = {}
+    found: dict[str, Any] = {}  # Filters field → value
     i = 0
     while i < len(words):
         pair = " ".join(words[i:i + 2])

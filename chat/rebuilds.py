@@ -14,8 +14,7 @@ from typing import Any, Protocol
 from recommender import BuildProgress, Recommender, ReindexInProgressError
 
 from . import replies
-from .limits import SlidingWindow
-from .lru import ExpiringLRU
+from .limits import LocalRates, Rates, RateWindow
 
 log = logging.getLogger(__name__)
 audit_log = logging.getLogger("chat.audit")
@@ -56,25 +55,25 @@ def audit(user_id: int, action: str, outcome: str) -> None:
 class Rebuilds:
     """/reindex and /reindex status; the rebuild itself is the Recommender's (old index serves meanwhile).
 
-    Each user may give ``commands_per_minute`` of these commands (0: no limit); every one is audited.
+    Each user may give ``commands_per_minute`` of these commands (0: no limit; counted in ``rates``, shared by
+    every worker where they are Redis's); every one is audited.
     """
 
     def __init__(self, recommender: Recommender, feed: Path, interval_s: float, *, commands_per_minute: int = 6,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, rates: Rates | None = None) -> None:
         self.recommender, self.feed, self.interval_s = recommender, Path(feed), interval_s
         self.current: Rebuild | None = None
         self.last: Rebuild | None = None
         self._task: asyncio.Task[None] | None = None
-        self._windows: ExpiringLRU[int, SlidingWindow] = ExpiringLRU(1_000, ttl_s=120.0, clock=clock)
-        self._commands_per_minute, self._clock = commands_per_minute, clock
+        self._rates = rates or LocalRates(1_000, clock)
+        self._commands_per_minute = commands_per_minute
 
     async def command(self, board: Board, *, user_id: int, allowed: bool, args: list[str],
                       spawn: Spawn = asyncio.create_task) -> None:
         """``allowed``: the adapter's verdict on whether this user may rebuild (admin ids, roles)."""
         action = " ".join(["/reindex", *args])
-        window = self._windows.get_or_create(
-            user_id, lambda: SlidingWindow(self._commands_per_minute, 60.0, self._clock))
-        if not window.allow():
+        window = RateWindow(self._rates, f"admin:{user_id}", self._commands_per_minute, 60.0)
+        if not await window.allow():
             audit(user_id, action, "refused: rate limit")
             await board.post(replies.admin_too_fast(window.wait_s()))
         elif not allowed:

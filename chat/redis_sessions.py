@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -46,9 +47,10 @@ class RedisSessionStore:
             if self.ttl_s is not None:
                 pipe.zremrangebyscore(users, "-inf", now - self.ttl_s)
             pipe.zcard(users)
-            *_, count = await pipe.execute()
+            count = (await pipe.execute())[-1]
         if count > self.max_users:
-            pushed_out = await self.redis.zpopmin(users, count - self.max_users)
+            # ZPOPMIN with a count gives (member, score) pairs; redis-py's type covers every reply shape.
+            pushed_out = cast(list[tuple[bytes, float]], await self.redis.zpopmin(users, count - self.max_users))
             if pushed_out:
                 await self.redis.delete(*(self._key(int(member)) for member, _ in pushed_out))
 

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from catalog.product import parse_price
 from index import CatalogLabels, Filters
@@ -34,7 +35,7 @@ def fold(text: str) -> str:
     """Lower case without accents: 'Crème' → 'creme', 'ЧЁРНЫЙ' → 'черныи'. Marks on Devanagari letters are
     kept: there they are vowels, not accents."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    kept = []
+    kept: list[str] = []
     for char in decomposed:
         if unicodedata.combining(char) and kept and ord(kept[-1]) < 0x0530:  # Latin, Greek, Cyrillic bases
             continue
@@ -254,7 +255,7 @@ def parse(text: str, known: Vocabulary) -> Refinement:
         if meaning is None:
             reading.unknown.append(word)
             reading.negate = False
-        elif meaning.kind == "label":
+        elif meaning.kind == "label" and meaning.field and meaning.value:
             (reading.excluded if reading.negate else reading.labels).append((meaning.field, meaning.value))
             previous_was_label = not reading.negate
         elif meaning.kind == "currency":
@@ -347,7 +348,7 @@ def refined(current: Filters, refinement: Refinement, currency: str | None) -> F
     message are alternatives: 'red or blue'); exclusions add up; a price bound replaces the old one, in the
     currency the user named, else ``currency`` (the one the results are priced in)."""
     base = Filters(collection=current.collection) if refinement.reset else current
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}  # Filters field → new value
     named: dict[str, list[str]] = {}
     for name, value in refinement.labels:
         named.setdefault(name, [])
@@ -380,5 +381,6 @@ def relaxations(filters: Filters) -> list[Filters]:
         found.append(replace(filters, excluded=tuple(p for p in filters.excluded if p != pair)))
     for name in ("brand", "color", "product_type", "usage", "gender"):
         if getattr(filters, name):
-            found.append(replace(filters, **{name: None}))
+            cleared: dict[str, Any] = {name: None}
+            found.append(replace(filters, **cleared))
     return found

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from catalog.product import Product
 from catalog.product import is_web_url as is_web_link
+from engine import ImageDecodeError, ImageProblem
 from index import Filters, SearchHit
 from recommender import BuildProgress, BuildReport, Guess, Style
 
@@ -21,7 +22,6 @@ from .i18n import N_, Language
 from .narrowing import suggestions
 
 CAPTION_LIMIT = 1024  # Telegram's caption limit; the stricter of the platforms'
-TEXT_LIMIT = 4096
 ACTION_LIMIT = 64  # bytes: Telegram's callback_data (Discord's custom_id allows 100)
 LABEL_LIMIT = 48
 MORE = "more"
@@ -50,16 +50,23 @@ HELP = N_(
 WELCOME = N_("Send me a photo of clothing or shoes and I'll find similar products, with links.\n"
              "Then tell me what to change: “in red”, “under 2000”, “no sandals”. Or tap an example:")
 NO_PHOTO_YET = N_("Send me a photo first; /more then shows further matches for it.")
+PHOTO_OUTDATED = N_("I was updated since your last photo, so I can't show more matches for it. "
+                    "Please send the photo again.")
 SOMETHING_WENT_WRONG = N_("Sorry, something went wrong on my side. Please try again in a moment.")
 NOT_ADMIN = "Sorry, only the bot's admins can rebuild the catalog."
 REINDEX_USAGE = "Usage: /reindex — rebuild the catalog index; /reindex status — how the rebuild is going."
 BURST_NOTE = N_("You sent several photos at once — I'm showing matches for the newest one only.")
 TAPS_TOO_FAST = N_("One tap at a time, please — I'm on it.")
-# The engine's messages for an image it cannot read (engine/preprocess.py), so they are translated too.
-IMAGE_PROBLEMS = (N_("The file is empty."), N_("The image is too large in pixels."),
-                  N_("That file is not an image I can read (JPEG, PNG, WebP, GIF…)."),
-                  N_("The image is damaged or incomplete; please send it again."))
-IMAGE_UNREADABLE = N_("I can't use that image; please send a photo (JPEG, PNG or WebP).")
+# One reply per kind of image the engine cannot use (engine.ImageProblem), never its English detail.
+IMAGE_PROBLEMS = {
+    ImageProblem.EMPTY: N_("The file is empty."),
+    # Big JPEGs are read at a reduced scale (a 200 MP photo too): this is a PNG, GIF … that big, or a progressive
+    # JPEG, so "send a JPEG" would not help.
+    ImageProblem.TOO_LARGE: N_("That image has too many pixels for me to read. Please send a smaller version of "
+                               "it — a screenshot of it works too."),
+    ImageProblem.NOT_IMAGE: N_("That file is not an image I can read (JPEG, PNG, WebP, GIF…)."),
+    ImageProblem.DAMAGED: N_("The image is damaged or incomplete; please send it again."),
+}
 
 
 @dataclass(frozen=True)
@@ -209,11 +216,9 @@ def photos_too_fast(lang: Language, wait_s: float) -> str:
                   "matched.", seconds=math.ceil(wait_s))
 
 
-def image_problem(lang: Language, message: str) -> str:
-    """The engine's reason an image is unusable, in the user's language (its own words where translated)."""
-    if message in IMAGE_PROBLEMS or lang.code == "en":
-        return lang._(message)
-    return lang._(IMAGE_UNREADABLE)
+def image_problem(lang: Language, error: ImageDecodeError) -> str:
+    """Why an image is unusable, in the user's language: by the error's kind, whatever its English detail."""
+    return lang._(IMAGE_PROBLEMS[error.kind])
 
 
 def admin_too_fast(wait_s: float) -> str:

@@ -66,7 +66,7 @@ def from_plain(data: Any, kind: Any) -> Any:
     if kind is np.ndarray:
         array = np.frombuffer(base64.b64decode(data[_ARRAY]), dtype=np.dtype(data["dtype"]))
         return array.reshape(data["shape"]).copy()  # writable, as the engine's own arrays are
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         hints = _hints(kind)
         known = {name: from_plain(value, hints[name]) for name, value in data.items()
                  if name in hints and _is_init_field(kind, name)}

@@ -9,8 +9,6 @@ import binascii
 import re
 from dataclasses import dataclass
 
-from index import collection_slug
-
 PAYLOAD_LIMIT = 64
 _SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -26,11 +24,6 @@ def product_payload(product_id: str) -> str | None:
     payload = f"p_{product_id}" if _SAFE.fullmatch(product_id) else \
         "pb_" + base64.urlsafe_b64encode(product_id.encode()).decode().rstrip("=")
     return payload if len(payload) <= PAYLOAD_LIMIT else None
-
-
-def collection_payload(name: str) -> str | None:
-    slug = collection_slug(name)
-    return f"c_{slug}" if slug and len(slug) + 2 <= PAYLOAD_LIMIT else None
 
 
 def parse(payload: str) -> Shared | None:

@@ -12,7 +12,7 @@ from index import Filters, SearchHit
 from recommender import Query, Style
 
 from . import pricing, session_codec
-from .limits import Limits, UserGate
+from .limits import Limits, LocalRates, Rates, UserGate
 from .lru import ExpiringLRU
 from .session_store import MemorySessionStore, SessionStore
 
@@ -40,7 +40,7 @@ class Session:
     """One user's conversation: filters and order outlive photos; the rest belongs to the last photo.
 
     Plain data only (see ``chat.session_codec``): every field is stored and restored as it is, so a new field
-    persists with no code of its own. What lives only in this process (locks, rate limits) is in ``UserGate``.
+    persists with no code of its own. What lives outside the session (locks, rate limits) is in ``UserGate``.
     """
 
     filters: Filters = field(default_factory=Filters)
@@ -58,10 +58,18 @@ class Session:
     # Pages made for this user so far: numbers them, for rating and so that a chat shows them in order.
     pages_shown: int = 0
     relaxation: Filters | None = None  # what "show the nearest" would search with, after an empty page
+    photo_outdated: bool = False  # the last photo's query was dropped: the model changed since (see ``outdate``)
 
     def start(self, query: Query, photo: str | None = None) -> None:
         self.query, self.style, self.shown, self.photo = query, None, set(), photo
-        self.offset, self.exhausted = 0, False
+        self.offset, self.exhausted, self.photo_outdated = 0, False, False
+
+    def outdate(self) -> None:
+        """The model changed since the last photo: its vector lives in another space, and the photo itself is
+        not kept to embed it again, so the query goes (and what came of it); filters, language and pages to rate
+        stay. ``photo_outdated`` tells the user why until they send a new photo."""
+        self.query, self.style, self.relaxation = None, None, None
+        self.shown, self.offset, self.exhausted, self.photo_outdated = set(), 0, False, True
 
     def narrow(self, filters: Filters) -> None:
         """New filters rank the same query afresh; what was already shown stays skipped."""
@@ -133,22 +141,33 @@ class Sessions:
 
     Change a session only inside ``async with sessions.edit(user_id) as session``: it is loaded under the
     user's lock (across processes with Redis) and saved when the block ends without an error.
+
+    ``fingerprint`` is the serving engine's: a session whose query another engine made (a stored session after a
+    model change) loses that query when it is loaded. ``rates`` count the users' photo and tap rates (shared by
+    every worker where they are Redis's).
     """
 
     def __init__(self, max_size: int, ttl_s: float | None = None, clock: Callable[[], float] = time.monotonic,
-                 limits: Limits | None = None, store: SessionStore | None = None) -> None:
+                 limits: Limits | None = None, store: SessionStore | None = None, *, rates: Rates | None = None,
+                 fingerprint: str | None = None) -> None:
         self.store = store or MemorySessionStore(max_size, ttl_s, clock)
-        self.limits, self._clock = limits or Limits(), clock
+        self.limits, self._clock, self.fingerprint = limits or Limits(), clock, fingerprint
+        self.rates = rates or LocalRates(clock=clock)
         self._gates: ExpiringLRU[int, UserGate] = ExpiringLRU(max_size, ttl_s, clock)
 
     def gate(self, user_id: int) -> UserGate:
-        """The user's limits in this process (photo in flight, bursts, rates)."""
-        return self._gates.get_or_create(user_id, lambda: UserGate(self.limits, self._clock))
+        """The user's limits (photo in flight and bursts in this process; rates in ``rates``)."""
+        return self._gates.get_or_create(user_id, lambda: UserGate(self.limits, self._clock, user_id, self.rates))
 
     async def get(self, user_id: int) -> Session | None:
         """The user's session as stored now, to read (changes to it are not kept)."""
         text = await self.store.load(user_id)
-        return None if text is None else session_codec.loads(text, Session)
+        if text is None:
+            return None
+        session = session_codec.loads(text, Session)
+        if session.query is not None and self.fingerprint is not None and session.query.fingerprint != self.fingerprint:
+            session.outdate()  # another engine's vector: searching with it would rank nonsense plausibly
+        return session
 
     @contextlib.asynccontextmanager
     async def edit(self, user_id: int) -> AsyncIterator[Session]:

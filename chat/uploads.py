@@ -17,7 +17,7 @@ def is_image_document(mime_type: str | None, file_name: str | None) -> bool:
     """An image sent as a file: by its MIME type, or by its name when the client sent no real type."""
     if mime_type and mime_type != "application/octet-stream":
         return mime_type.lower().startswith("image/")
-    return bool(file_name) and file_name.lower().endswith(IMAGE_EXTENSIONS)
+    return bool(file_name and file_name.lower().endswith(IMAGE_EXTENSIONS))
 
 
 def upload_filename(product: Product) -> str:

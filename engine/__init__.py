@@ -3,7 +3,7 @@
 from .backbones import AUTO, BackboneUnavailableError, create_backbone
 from .batcher import MicroBatcher
 from .embed import Engine, EngineConfig
-from .preprocess import ImageDecodeError, decode_image
+from .preprocess import ImageDecodeError, ImageProblem, decode_image
 
 __all__ = [
     "AUTO",
@@ -11,6 +11,7 @@ __all__ = [
     "Engine",
     "EngineConfig",
     "ImageDecodeError",
+    "ImageProblem",
     "MicroBatcher",
     "create_backbone",
     "decode_image",

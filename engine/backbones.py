@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import torch
@@ -16,7 +17,9 @@ import torch
 log = logging.getLogger(__name__)
 
 AUTO = "auto"
-HUB_DEFAULT = "resnet50"
+# What ``auto`` means, whatever the network says: the measured configuration (README), the packaged
+# EfficientNet-Lite0, the one backbone the shipped head, its re-rank and its "nothing close" floor were
+# trained for. Hub models (ResNet-50 and the rest) are opt-in by name.
 PACKAGED_DEFAULT = "tf_efficientnet_lite0"
 RANDOM_WEIGHTS = "random"
 
@@ -90,16 +93,12 @@ PACKAGED_WEIGHTS: dict[str, Callable[[], tuple[dict[str, torch.Tensor], Path]]] 
 def create_backbone(name: str = AUTO, *, weights: str | None = None, hub_timeout_s: float = 2.0) -> Backbone:
     """Build a pooled-feature backbone (``num_classes=0``) on the CPU, in eval mode.
 
-    ``name`` is ``auto`` or any timm model name. ``weights`` is a local weights file, ``random`` (speed
-    measurements only), or None to use the package or the hub. ``auto`` takes the ResNet when its
-    weights can be had (a file, the hub cache, or a reachable hub) and the packaged model otherwise.
+    ``name`` is ``auto`` (the packaged EfficientNet-Lite0, never a hub model) or any timm model name.
+    ``weights`` is a local weights file, ``random`` (speed measurements only), or None to use the package
+    or the hub (its cache, or a download when the hub answers within ``hub_timeout_s``).
     """
     if name == AUTO:
-        try:
-            return create_backbone(HUB_DEFAULT, weights=weights, hub_timeout_s=hub_timeout_s)
-        except BackboneUnavailableError as reason:
-            log.info("auto backbone: %s; using the packaged %s instead", reason, PACKAGED_DEFAULT)
-            return create_backbone(PACKAGED_DEFAULT, hub_timeout_s=hub_timeout_s)
+        name = PACKAGED_DEFAULT
     if weights == RANDOM_WEIGHTS:
         backbone = Backbone(_timm_model(name), name, "random initialisation (speed only)", RANDOM_WEIGHTS)
     elif weights:
@@ -108,7 +107,7 @@ def create_backbone(name: str = AUTO, *, weights: str | None = None, hub_timeout
         state_dict, path = PACKAGED_WEIGHTS[name]()
         model = _timm_model(name, num_classes=None)
         model.load_state_dict(state_dict, strict=True)
-        model.reset_classifier(0)
+        cast(Any, model).reset_classifier(0)  # timm's models have it; torch's Module type does not say so
         backbone = Backbone(model, name, f"package file {path.name}", _sha256(path))
     else:
         backbone = _from_file(name, _hub_weights_file(name, hub_timeout_s), source="hub")
@@ -122,8 +121,9 @@ def _timm_model(name: str, num_classes: int | None = 0, **kwargs) -> torch.nn.Mo
 
     if not timm.is_model(name):
         raise BackboneUnavailableError(f"{name!r} is not a timm model name (see timm.list_models())")
-    extra = {} if num_classes is None else {"num_classes": num_classes}
-    return timm.create_model(name, **extra, **kwargs)
+    if num_classes is not None:  # None keeps the ImageNet classifier, to load a full checkpoint into
+        kwargs["num_classes"] = num_classes
+    return timm.create_model(name, **kwargs)
 
 
 def _from_file(name: str, path: Path, source: str = "file") -> Backbone:
@@ -147,7 +147,7 @@ def _hub_weights_file(name: str, timeout_s: float) -> Path:
         cached = try_to_load_from_cache(repo_id, filename)
         if isinstance(cached, str):
             return Path(cached)
-    hint = "set FASHIONBOT_WEIGHTS to a local weights file, or use the packaged tf_efficientnet_lite0"
+    hint = "set FASHIONBOT_WEIGHTS to a local weights file, or FASHIONBOT_BACKBONE=auto (the packaged Lite0)"
     if constants.HF_HUB_OFFLINE:
         raise BackboneUnavailableError(f"{repo_id} is not cached and HF_HUB_OFFLINE is set; {hint}")
     if not _reachable(constants.ENDPOINT, timeout_s):

@@ -47,6 +47,7 @@ class MicroBatcher(Generic[Item, Result]):
             self._queue = asyncio.Queue()
             self._worker = asyncio.create_task(self._serve(), name="micro-batcher")
         future = asyncio.get_running_loop().create_future()
+        assert self._queue is not None  # made together with the worker, above
         await self._queue.put((item, future))
         return await future
 

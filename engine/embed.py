@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -67,11 +68,12 @@ class Engine:
         self.decode_path = _decode_path(config.decode, device, self._tensor_preprocess)
         # Index builds on a GPU need big batches to keep it busy; queries keep the configured size.
         self.build_batch_size = max(config.batch_size, 256) if device.type == "cuda" else config.batch_size
-        # channels_last is about twice as fast for these convnets on CPU (oneDNN) as well as on GPU.
-        self._model = backbone.model.to(device, memory_format=torch.channels_last)
+        # channels_last is about twice as fast for these convnets on CPU (oneDNN) as well as on GPU (a real
+        # keyword of Module.to that torch's overloads leave out).
+        self._model = backbone.model.to(device, memory_format=torch.channels_last)  # type: ignore[call-overload]
         if config.compile:
             self._model = torch.compile(self._model)
-        self.dim = int(backbone.model.num_features)
+        self.dim = int(cast(int, backbone.model.num_features))  # every timm model has it
         self.fingerprint_fields = {
             "backbone": backbone.name,
             "weights_sha256": backbone.weights_sha256,
@@ -142,6 +144,7 @@ class Engine:
     def prepare_bytes(self, blobs: Sequence[bytes]) -> tuple[torch.Tensor, list[ImageDecodeError | None]]:
         """Decode and preprocess a batch the device's way: the batch of good images, and per blob its error."""
         if self.decode_path == "tensor":
+            assert self._tensor_preprocess is not None  # the tensor path is chosen only when there is one
             return decode_batch(blobs, self._tensor_preprocess, device=self.device,
                                 max_pixels=self.config.max_pixels)
         arrays, errors = _each_decodable(blobs, self.prepare_array)
@@ -203,8 +206,12 @@ class Engine:
         if self.head is None:
             raise RuntimeError("this engine has no trained head (EngineConfig.artifact); it predicts no attributes")
         size = self.config.batch_size
-        return [row for start in range(0, len(images), size)
-                for row in self.embed_with_attributes(self.preprocess(images[start:start + size]))[1]]
+        rows: list[Attributes] = []
+        for start in range(0, len(images), size):
+            _, attributes = self.embed_with_attributes(self.preprocess(images[start:start + size]))
+            assert attributes is not None  # a head predicts them
+            rows.extend(attributes)
+        return rows
 
     @torch.inference_mode()
     def backbone_features(self, batch: torch.Tensor) -> torch.Tensor:
@@ -226,7 +233,8 @@ class Engine:
 def _each_decodable(blobs: Sequence[bytes], decode) -> tuple[list, list[ImageDecodeError | None]]:
     """``decode`` of every blob that decodes, and per blob its error (None where it decoded): a bad photo in a
     batch is reported, the others go on."""
-    results, errors = [], []
+    results: list = []
+    errors: list[ImageDecodeError | None] = []
     for blob in blobs:
         try:
             results.append(decode(blob))

@@ -67,7 +67,7 @@ def frame_view(image: Image.Image, view: str, mask: np.ndarray | None = None) ->
         return ImageOps.mirror(image)
     garment = garment_of(mask) if mask is not None and view in ("garment", "cutout") else None
     if garment is not None and garment.confidence >= CONFIDENT:
-        if view == "cutout":
+        if view == "cutout" and mask is not None:
             image = on_white(image, mask)
         return pad_to_square(image.crop(garment.pixels(image.size, GARMENT_MARGIN)))
     if view in ("centre", "garment", "cutout"):

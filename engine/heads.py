@@ -12,6 +12,7 @@ import hashlib
 import logging
 import math
 from dataclasses import dataclass, field, replace
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +23,9 @@ log = logging.getLogger(__name__)
 
 ARTIFACT_FORMAT = 1
 ARTIFACT_KIND = "fashionbot-head"
-# The artifact that ships with the project, used by ``artifact="auto"`` when it fits the backbone.
-DEFAULT_ARTIFACT = Path(__file__).resolve().parent.parent / "models" / "fashion-head-v2.pt"
+# The artifact that ships with the project, used by ``artifact="auto"`` when it fits the backbone: package data
+# of ``models``, so a checkout and an installed wheel find it alike.
+DEFAULT_ARTIFACT = Path(str(files("models") / "fashion-head-v2.pt"))
 AUTO_ARTIFACT = "auto"
 
 
@@ -99,7 +101,8 @@ class FashionHead(nn.Module):
         was_training = self.training
         self.eval()
         device = next(self.parameters()).device
-        vectors, probabilities = [], {name: [] for name in self.classifiers}
+        vectors: list[np.ndarray] = []
+        probabilities: dict[str, list[np.ndarray]] = {name: [] for name in self.classifiers}
         for start in range(0, len(features), batch):
             chunk = torch.as_tensor(np.asarray(features[start:start + batch], np.float32), device=device)
             out, logits = self(chunk)
@@ -123,7 +126,7 @@ class Attributes:
         labels = self.probabilities.get(attribute)
         if not labels:
             return None
-        best = max(labels, key=labels.get)
+        best = max(labels, key=labels.__getitem__)
         return best, labels[best]
 
 

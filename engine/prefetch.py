@@ -43,7 +43,7 @@ def decode_ahead(engine: Engine, chunks: Iterable[Sequence[Item]], data: Callabl
             return list(chunk), [pool.submit(_array_or_error, engine, blob) for blob in blobs]
 
         def collect(chunk: list[Item], pending: Future | list[Future]) -> Decoded:
-            if tensor_path:
+            if isinstance(pending, Future):  # the tensor path: one future for the whole batch
                 batch, errors = pending.result()
                 if stream is not None:  # made on the side stream, used on the main one: keep its memory alive
                     batch.record_stream(torch.cuda.current_stream(engine.device))

@@ -1,14 +1,14 @@
 """Batched JPEG decode, resize and normalise as tensors on the engine's device (nvJPEG on CUDA).
 
 Plain upright RGB/grayscale JPEGs go through ``torchvision.io.decode_jpeg`` as one batch; everything
-else (PNG, WebP, CMYK, EXIF-rotated, damaged, too large) goes through :func:`decode_image`, so the
-safety rules stay in one place. Resizing follows the model's data config the way timm's eval transform
+else (PNG, WebP, CMYK, EXIF-rotated, damaged, over the pixel limit) goes through :func:`decode_image`, so the
+safety rules stay in one place: it decodes a JPEG over the limit (a 48 MP photo) at a reduced DCT scale, which
+decode_jpeg cannot. Resizing follows the model's data config the way timm's eval transform
 does for ``crop_mode='squash', crop_pct=1.0``: straight to the input size, antialiased.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import warnings
 from collections.abc import Sequence
@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .preprocess import DEFAULT_MAX_PIXELS, ImageDecodeError, decode_image
+from .preprocess import DEFAULT_MAX_PIXELS, ImageDecodeError, decode_image, open_image
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def jpeg_fast_path_ok(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> bool
     if len(data) < 4 or data[:2] != b"\xff\xd8":
         return False
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with open_image(data) as image:
             width, height = image.size
             return (image.format == "JPEG" and image.mode in _DIRECT_MODES and width * height <= max_pixels
                     and image.getexif().get(_ORIENTATION, 1) == 1)

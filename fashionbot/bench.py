@@ -100,7 +100,9 @@ def run_bench(config: BenchConfig) -> dict:
     from engine import Engine, EngineConfig
 
     engine_config = EngineConfig(backbone=config.backbone, weights=config.weights, device=config.device,
-                                 artifact=None, **({"batch_size": config.batch_size} if config.batch_size else {}))
+                                 artifact=None)
+    if config.batch_size:
+        engine_config = replace(engine_config, batch_size=config.batch_size)
     engine = Engine.load(engine_config)
     result: dict = {
         "device": str(engine.device),

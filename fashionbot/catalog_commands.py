@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from tqdm import tqdm
 
@@ -13,24 +15,32 @@ from catalog import FeedError, read_feed
 from engine import Engine
 from index import CatalogIndex, CatalogIndexError, Manifest, SearchHit
 from index.store import resolve_build
-from recommender.indexing import BuildProgress, build_index
+from recommender.indexing import BuildProgress, BuildReport, ProgressCallback, build_index
 from recommender.rerank import RerankPolicy, ranked_search
 from recommender.settings import DEMO_FEED, DEMO_PHOTOS, RecommenderSettings
 
 log = logging.getLogger(__name__)
 
 
+class _Build(Protocol):
+    """What build_index and build_index_ray share, so that the one call below is checked against both."""
+
+    def __call__(self, feed_path: Path, out_dir: Path, engine: Engine, *, index_type: str = ...,
+                 cache_dir: Path | None = ..., progress: ProgressCallback | None = ...,
+                 allow_private_hosts: bool = ..., max_views: int = ...) -> BuildReport: ...
+
+
 def build(settings: RecommenderSettings, catalog: Path, out: Path, index_type: str = "auto",
           engine: Engine | None = None, ray_address: str | None = None) -> int:
     """``ray_address``: build on Ray Data ("local" or a cluster address; the ``ray`` extra) instead of here."""
-    run, extra = build_index, {}
+    run: _Build = build_index
     if ray_address:
         try:
             from recommender.ray_indexing import build_index_ray
         except ImportError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        run, extra = build_index_ray, {"address": ray_address}
+        run = partial(build_index_ray, address=ray_address)
     engine = engine or Engine.load(settings.engine_config())
     with tqdm(desc="indexing", unit="img", dynamic_ncols=True) as bar:
         def show(update: BuildProgress) -> None:
@@ -40,8 +50,10 @@ def build(settings: RecommenderSettings, catalog: Path, out: Path, index_type: s
         try:
             report = run(catalog, out, engine, index_type=index_type, cache_dir=settings.cache_dir,
                          progress=show, allow_private_hosts=settings.allow_private_image_hosts,
-                         max_views=settings.max_images_per_product, **extra)
-        except (FeedError, ValueError, CatalogIndexError, ConnectionError) as error:
+                         max_views=settings.max_images_per_product)
+        # OSError: a feed's host unreachable, or an index directory that cannot be written (the demo's default
+        # is var/index under wherever it is started).
+        except (FeedError, ValueError, CatalogIndexError, OSError) as error:
             bar.close()
             print(f"error: {error}", file=sys.stderr)
             return 1
@@ -49,6 +61,7 @@ def build(settings: RecommenderSettings, catalog: Path, out: Path, index_type: s
         print(f"  skipped {reference}: {reason}")
     if len(report.skipped) > 20:
         print(f"  … and {len(report.skipped) - 20} more (see the log)")
+    assert report.manifest is not None  # a build that returns was published
     print(f"{report.summary()} → {out} ({report.manifest.index_key}, {engine.backbone_name})")
     return 0
 
@@ -91,7 +104,8 @@ def rank_images(settings: RecommenderSettings, engine: Engine, index: CatalogInd
     size = engine.config.batch_size
     outcomes: list[list[SearchHit] | str] = []
     for start in range(0, len(images), size):
-        blobs, unreadable = [], []
+        blobs: list[bytes] = []
+        unreadable: list[str | None] = []  # per image: why it could not be read, None when it could
         for path in images[start:start + size]:
             try:
                 blobs.append(Path(path).read_bytes())

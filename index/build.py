@@ -99,11 +99,11 @@ def build_vectors_index(vectors: np.ndarray, key: str, *, train_per_list: int = 
         hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     if not index.is_trained:
         ivf = faiss.try_extract_index_ivf(index)
-        ivf = faiss.downcast_index(ivf) if ivf is not None else None
-        if isinstance(ivf, faiss.IndexIVFPQ):
+        concrete = faiss.downcast_index(ivf) if ivf is not None else None
+        if isinstance(concrete, faiss.IndexIVFPQ):
             # Polysemous codes are for Hamming-filtered search, which we never switch on; training them
             # is ~80% of an IVF-PQ build (50 of 64 s at 100 k × 1280 on two cores).
-            ivf.do_polysemous_training = False
+            concrete.do_polysemous_training = False  # type: ignore[attr-defined]  # a real field faiss's stub omits
         limit = ivf.nlist * max(39, train_per_list) if ivf is not None else len(vectors)
         sample = vectors
         if len(vectors) > limit:

@@ -48,8 +48,10 @@ _GENDER_MATCHES = {"men": ("men", "unisex"), "women": ("women", "unisex")}
 
 
 def normalise_gender(value: str | None) -> str | None:
-    if not value:
-        return None
+    return _gender_word(value) if value else None
+
+
+def _gender_word(value: str) -> str:
     word = value.strip().lower()
     return _GENDER_WORDS.get(word, word)
 
@@ -89,9 +91,11 @@ class Filters:
         """An SQL condition on the products table and its parameters; ``columns`` maps a column name to the
         expression that reads it (for builds that lack the column)."""
         def column(name: str) -> str:
+            name = _FIELD_COLUMNS.get(name, name)
             return (columns or {}).get(name, name)
 
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[str | float] = []
         for name, value in self.labels():
             clause, values = _label_clause(column(name), name, value)
             clauses.append(clause)
@@ -116,14 +120,16 @@ class Filters:
 
 
 FILTER_FIELDS = ("gender", "color", "product_type", "usage", "brand")
+# A product carries several collections, so its column is plural where the filter names one.
+_FIELD_COLUMNS = {"collection": "collections"}
 
 
 def _label_clause(column: str, field: str, value: str) -> tuple[str, list[str]]:
     """One field's condition; ``value`` may name alternatives split by '|'."""
     options = [option.strip().lower() for option in value.split("|") if option.strip()]
     if field == "gender":
-        wanted = sorted({match for option in options
-                         for match in _GENDER_MATCHES.get(normalise_gender(option), (normalise_gender(option),))})
+        genders = {_gender_word(option) for option in options}
+        wanted = sorted({match for gender in genders for match in _GENDER_MATCHES.get(gender, (gender,))})
         return f"{column} IN ({','.join('?' * len(wanted))})", wanted
     if field in ("color", "product_type"):
         like = " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for _ in options)

@@ -19,7 +19,7 @@ from .store import PRODUCTS, VECTORS, Manifest, resolve_build
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class SearchHit:
     """One result. ``score`` is what results are ranked by (descending); ``similarity`` is the visual cosine of
     the photo and the product's closest image, the same as ``score`` until something re-ranks the hits."""
@@ -27,11 +27,14 @@ class SearchHit:
     product: Product
     score: float
     rank: int
-    similarity: float | None = None
+    similarity: float
 
-    def __post_init__(self) -> None:
-        if self.similarity is None:
-            object.__setattr__(self, "similarity", self.score)
+    # Written out so that ``similarity`` may be left out yet reads as a float, never None.
+    def __init__(self, product: Product, score: float, rank: int, similarity: float | None = None) -> None:
+        object.__setattr__(self, "product", product)
+        object.__setattr__(self, "score", score)
+        object.__setattr__(self, "rank", rank)
+        object.__setattr__(self, "similarity", score if similarity is None else similarity)
 
 
 # Up to this many matching items a filtered query is scored exactly (20 k × 1280-d ≈ 100 MB touched, ~20 ms).
@@ -54,13 +57,15 @@ def tune_for_search(vectors: faiss.Index) -> faiss.Index:
 def restricted_to(vectors: faiss.Index, selector: faiss.IDSelector) -> faiss.SearchParameters:
     """Search parameters that keep ``selector``'s ids only and the served knobs (a refine index accepts only
     its own parameter type, whose nprobe and k_factor must then be given again)."""
+    # The call-arg ignores: faiss's stubs give these classes no-argument __init__s, but its SWIG wrappers take
+    # any field as a keyword (faiss/class_wrappers.py, handle_SearchParameters).
     refine = faiss.downcast_index(vectors)
     if not isinstance(refine, faiss.IndexRefine):
-        return faiss.SearchParameters(sel=selector)
+        return faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
     ivf = faiss.try_extract_index_ivf(vectors)
-    base = (faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe) if ivf is not None
-            else faiss.SearchParameters(sel=selector))
-    return faiss.IndexRefineSearchParameters(k_factor=refine.k_factor, base_index_params=base)
+    base = (faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe) if ivf is not None  # type: ignore[call-arg]
+            else faiss.SearchParameters(sel=selector))  # type: ignore[call-arg]
+    return faiss.IndexRefineSearchParameters(k_factor=refine.k_factor, base_index_params=base)  # type: ignore[call-arg]
 
 
 class CatalogIndex:
@@ -161,13 +166,10 @@ class CatalogIndex:
                 hits.append(SearchHit(product, score, len(hits)))
         return hits
 
-    def product(self, product_id: str) -> Product | None:
-        faiss_id = self._records.faiss_id_of(product_id)
-        return None if faiss_id is None else self._records.get_many([faiss_id]).get(faiss_id)
-
     def vector(self, product_id: str) -> np.ndarray | None:
         faiss_id = self._records.faiss_id_of(product_id)
-        return None if faiss_id is None else self._vectors.reconstruct(faiss_id)
+        # faiss's stub lists reconstruct's torch overload first, so an int key reads as returning a Tensor.
+        return None if faiss_id is None else self._vectors.reconstruct(faiss_id)  # type: ignore[return-value]
 
     def labels(self) -> CatalogLabels:
         return self._records.labels()

@@ -23,6 +23,7 @@ from .build_lock import BuildLock, LocalBuildLock, RedisBuildLock
 from .closeness import similarity_floor
 from .indexing import BuildProgress, BuildReport, build_index
 from .protocol import Query
+from .readiness import Phase, Readiness, configuration_warnings, what_runs
 from .rerank import RerankPolicy, ranked_search
 from .settings import RecommenderSettings
 from .style import Style, head_style, vote_style
@@ -48,10 +49,23 @@ class CatalogRecommender:
         self._min_similarity = similarity_floor(engine, settings.min_similarity)
 
     @classmethod
-    async def open(cls, settings: RecommenderSettings, *, build_demo_if_missing: bool = True) -> CatalogRecommender:
+    async def open(cls, settings: RecommenderSettings, *, readiness: Readiness | None = None,
+                   build_demo_if_missing: bool = True) -> CatalogRecommender:
         """Load the model, open the index (on a first start, build it: one worker builds, the others wait for
-        it), and follow published builds every ``settings.follow_builds_s``."""
+        it), and follow published builds every ``settings.follow_builds_s``.
+
+        ``readiness`` follows it (the phase, a first build's progress, what runs and what it lacks); a
+        configuration without the measured head is logged as a warning.
+        """
+        readiness = readiness if readiness is not None else Readiness()
+        readiness.phase = Phase.LOADING
         engine = await asyncio.to_thread(Engine.load, settings.engine_config())
+        rerank, floor = RerankPolicy.of(engine.head, settings.rerank), similarity_floor(engine, settings.min_similarity)
+        readiness.model = what_runs(engine, rerank=rerank is not None, floor=floor)
+        readiness.warnings = configuration_warnings(engine.backbone_name, head=engine.head is not None,
+                                                    rerank=rerank is not None, floor=floor)
+        for warning in readiness.warnings:
+            log.warning("%s", warning)
         url = settings.redis_address
         lock: BuildLock = RedisBuildLock(Redis.from_url(url)) if url else LocalBuildLock()
         try:
@@ -59,8 +73,14 @@ class CatalogRecommender:
         except IndexNotFoundError:
             if not build_demo_if_missing:
                 raise
+            readiness.phase = Phase.BUILDING
+            loop = asyncio.get_running_loop()
+
+            def on_progress(update: BuildProgress) -> None:
+                loop.call_soon_threadsafe(readiness.building, update)
+
             async with lock.claim(wait=True):  # another worker may have built it while this one waited
-                index = await asyncio.to_thread(open_or_build_index, engine, settings)
+                index = await asyncio.to_thread(open_or_build_index, engine, settings, progress=on_progress)
         recommender = cls(engine, settings, index, build_lock=lock)
         if settings.follow_builds_s:
             recommender._follower = asyncio.create_task(recommender._follow_builds(settings.follow_builds_s))
@@ -73,6 +93,10 @@ class CatalogRecommender:
     @property
     def min_similarity(self) -> float | None:
         return self._min_similarity
+
+    @property
+    def fingerprint(self) -> str:
+        return self.engine.fingerprint
 
     @property
     def build_id(self) -> str:
@@ -92,6 +116,8 @@ class CatalogRecommender:
 
     async def search(self, query: Query, k: int, offset: int = 0,
                      filters: Filters | None = None) -> list[SearchHit]:
+        if query.fingerprint is not None and query.fingerprint != self.fingerprint:  # ranked, it would look right
+            raise ValueError(f"a query of engine {query.fingerprint} cannot search engine {self.fingerprint}'s index")
         index = self._index  # a reindex may swap it meanwhile; this query finishes on the one it began with
         return await asyncio.to_thread(ranked_search, index, query.vector, query.attributes, k, offset, filters,
                                        self.rerank)
@@ -107,18 +133,22 @@ class CatalogRecommender:
 
     async def product_query(self, product_id: str) -> Query | None:
         vector = await asyncio.to_thread(self._index.vector, product_id)
-        return None if vector is None else Query(vector)
+        return None if vector is None else Query(vector, fingerprint=self.fingerprint)
 
     async def collection_query(self, name: str) -> Query | None:
         vector = await asyncio.to_thread(self._index.centroid, Filters(collection=name))
-        return None if vector is None else Query(vector)
+        return None if vector is None else Query(vector, fingerprint=self.fingerprint)
 
     async def reindex(self, feed_path: Path,
                       progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:
         """Rebuild from a feed while serving the old index; ``progress`` is called on the event loop."""
         async with self._build_lock.claim(wait=False):  # ReindexInProgressError while one runs anywhere
             loop = asyncio.get_running_loop()
-            on_progress = (lambda update: loop.call_soon_threadsafe(progress, update)) if progress else None
+
+            def on_progress(update: BuildProgress) -> None:  # called on the build's thread
+                if progress is not None:
+                    loop.call_soon_threadsafe(progress, update)
+
             report = await asyncio.to_thread(
                 build_index, Path(feed_path), self.settings.index, self.engine,
                 cache_dir=self.settings.cache_dir, progress=on_progress,
@@ -155,16 +185,18 @@ class CatalogRecommender:
         images, errors = self.engine.decode_photos(blobs)
         vectors, attributes = self.engine.embed_photos(images)
         rows = iter(range(len(images)))
-        return [error if error is not None else _query(vectors, attributes, next(rows)) for error in errors]
+        return [error if error is not None else _query(vectors, attributes, next(rows), self.fingerprint)
+                for error in errors]
 
 
-def _query(vectors, attributes, row: int) -> Query:
-    return Query(vectors[row], attributes[row] if attributes else None)
+def _query(vectors, attributes, row: int, fingerprint: str) -> Query:
+    return Query(vectors[row], attributes[row] if attributes else None, fingerprint)
 
 
-def open_or_build_index(engine: Engine, settings: RecommenderSettings,
-                        build_if_missing: bool = True) -> CatalogIndex:
-    """Open the configured index; with none there yet, build it from the configured catalog first."""
+def open_or_build_index(engine: Engine, settings: RecommenderSettings, build_if_missing: bool = True, *,
+                        progress: Callable[[BuildProgress], None] | None = None) -> CatalogIndex:
+    """Open the configured index; with none there yet, build it from the configured catalog first (``progress``
+    is called from the build's thread)."""
     try:
         return CatalogIndex.open(settings.index, engine.fingerprint)
     except IndexNotFoundError:
@@ -174,6 +206,6 @@ def open_or_build_index(engine: Engine, settings: RecommenderSettings,
                 settings.index, settings.catalog)
     report = build_index(settings.catalog, settings.index, engine, cache_dir=settings.cache_dir,
                          allow_private_hosts=settings.allow_private_image_hosts,
-                         max_views=settings.max_images_per_product)
+                         max_views=settings.max_images_per_product, progress=progress)
     log.info("first index built: %s", report.summary())
     return CatalogIndex.open(settings.index, engine.fingerprint)

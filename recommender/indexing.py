@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from catalog import FeedReport, ImageFetcher, ImageResult, Product, read_feed
 from engine import Engine
 from engine.prefetch import decode_ahead
@@ -109,21 +111,19 @@ def build_index(feed_path: Path, out_dir: Path, engine: Engine, *, index_type: s
     started = time.perf_counter()
     feed, skipped, views = read_views(feed_path, max_views)
     view_of = {id(view.image): view for view in views}
-    failures: dict[str, str] = {}  # product id → why its first failed image failed
-    indexed: set[str] = set()
-    done = 0
-
-    def fetched(results: Iterable[ImageResult]) -> Iterator[tuple[ProductView, bytes]]:
-        nonlocal done
-        for result in results:
-            if result.data is None:
-                failures.setdefault(result.product.id, f"image: {result.error}")
-                done += 1
-            else:
-                yield view_of[id(result.product)], result.data
 
     with IndexWriter(out_dir, fingerprint=engine.fingerprint, dim=engine.dim, engine=engine.describe(),
                      index_type=index_type) as writer:
+        tally = BuildTally(writer, len(views), started, progress)
+
+        def fetched(results: Iterable[ImageResult]) -> Iterator[tuple[ProductView, bytes]]:
+            for result in results:
+                if result.data is None:
+                    tally.failed(result.product.id, f"image: {result.error}")
+                    tally.done += 1  # counted now, reported with the next batch
+                else:
+                    yield view_of[id(result.product)], result.data
+
         images = fetched(_fetch_in_background([view.image for view in views], cache_dir, fetch_concurrency,
                                               allow_private_hosts=allow_private_hosts))
         for chunk, batch, errors in decode_ahead(engine, _chunks(images, engine.build_batch_size),
@@ -133,34 +133,53 @@ def build_index(feed_path: Path, out_dir: Path, engine: Engine, *, index_type: s
                 if error is None:
                     ready.append(view)
                 else:
-                    failures.setdefault(view.product.id, f"image: {error}")
+                    tally.failed(view.product.id, f"image: {error}")
             if ready:
-                writer.add(engine.embed_tensors(batch), [view.product for view in ready],
-                           views=[view.number for view in ready])
-                indexed.update(view.product.id for view in ready)
-            done += len(chunk)
-            if progress:
-                progress(BuildProgress(done, len(views), done / max(time.perf_counter() - started, 1e-9)))
-        skipped += [(product.id, failures[product.id]) for product in feed.products if product.id not in indexed]
-        manifest, seconds = commit_build(writer, feed, feed_path, skipped, started)
-    for product_ref, reason in skipped:
-        log.info("skipped %s: %s", product_ref, reason)
-    partly = len([pid for pid in failures if pid in indexed])
-    if partly:
-        log.info("%d indexed products had an image that did not load; they are found by their others", partly)
-    return BuildReport(indexed=len(indexed), skipped=skipped, seconds=seconds, index_dir=writer.directory,
-                       manifest=manifest, vectors=writer.count)
+                tally.add(engine.embed_tensors(batch), ready)
+            tally.advanced(len(chunk))
+        return tally.finish(feed, feed_path, skipped)
 
 
-def commit_build(writer: IndexWriter, feed: FeedReport, feed_path: Path, skipped: list[tuple[str, str]],
-                 started: float) -> tuple[Manifest, float]:
-    """Publish what the writer holds (refusing an empty build: the served index stays); manifest and seconds."""
-    if writer.count == 0:
-        raise ValueError(f"none of the {len(feed.products)} products in {feed_path} could be indexed "
-                         f"({len(skipped)} skipped); the previous index is unchanged")
-    seconds = time.perf_counter() - started
-    return writer.commit(source=str(feed_path), source_hash=feed.source_hash, skipped=len(skipped),
-                         build_seconds=seconds), seconds
+class BuildTally:
+    """The part both build paths share (here and on Ray): embedded views go into the writer, failed images are
+    remembered per product, progress is reported, and the end publishes the build and says what was skipped."""
+
+    def __init__(self, writer: IndexWriter, total: int, started: float, progress: ProgressCallback | None) -> None:
+        self.writer, self.total, self.started, self.progress = writer, total, started, progress
+        self.failures: dict[str, str] = {}  # product id → why its first failed image failed
+        self.indexed: set[str] = set()
+        self.done = 0  # views embedded or given up on
+
+    def failed(self, product_id: str, reason: str) -> None:
+        self.failures.setdefault(product_id, reason)
+
+    def add(self, vectors: np.ndarray, views: list[ProductView]) -> None:
+        self.writer.add(vectors, [view.product for view in views], views=[view.number for view in views])
+        self.indexed.update(view.product.id for view in views)
+
+    def advanced(self, count: int) -> None:
+        self.done += count
+        if self.progress:
+            elapsed = max(time.perf_counter() - self.started, 1e-9)
+            self.progress(BuildProgress(self.done, self.total, self.done / elapsed))
+
+    def finish(self, feed: FeedReport, feed_path: Path, skipped: list[tuple[str, str]]) -> BuildReport:
+        """Publish the build (refusing an empty one: the served index stays) and report it."""
+        skipped = skipped + [(product.id, self.failures[product.id]) for product in feed.products
+                             if product.id not in self.indexed]
+        if self.writer.count == 0:
+            raise ValueError(f"none of the {len(feed.products)} products in {feed_path} could be indexed "
+                             f"({len(skipped)} skipped); the previous index is unchanged")
+        seconds = time.perf_counter() - self.started
+        manifest = self.writer.commit(source=str(feed_path), source_hash=feed.source_hash, skipped=len(skipped),
+                                      build_seconds=seconds)
+        for product_ref, reason in skipped:
+            log.info("skipped %s: %s", product_ref, reason)
+        partly = len([pid for pid in self.failures if pid in self.indexed])
+        if partly:
+            log.info("%d indexed products had an image that did not load; they are found by their others", partly)
+        return BuildReport(indexed=len(self.indexed), skipped=skipped, seconds=seconds,
+                           index_dir=self.writer.directory, manifest=manifest, vectors=self.writer.count)
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

@@ -26,10 +26,13 @@ class ReindexInProgressError(RuntimeError):
 
 @dataclass(frozen=True)
 class Query:
-    """One embedded user photo, with what the trained head sees in it (None without a head)."""
+    """One embedded user photo, with what the trained head sees in it (None without a head), and the fingerprint
+    of the engine that embedded it: vectors of two engines (another backbone, a retrained head of the same width)
+    live in different spaces, and the index answers only its own engine's (None: not known)."""
 
     vector: np.ndarray
     attributes: Attributes | None = None
+    fingerprint: str | None = None
 
 
 @runtime_checkable
@@ -41,6 +44,10 @@ class Recommender(Protocol):
     @property
     def reindexing(self) -> bool:
         """Whether a rebuild is running now."""
+
+    @property
+    def fingerprint(self) -> str:
+        """The engine's fingerprint, which every :class:`Query` this recommender makes carries."""
 
     @property
     def build_id(self) -> str:

@@ -34,7 +34,7 @@ from catalog import Product, fetch_all
 from engine import Engine, EngineConfig
 from index import IndexWriter
 
-from .indexing import MAX_VIEWS, BuildProgress, BuildReport, ProgressCallback, commit_build, read_views
+from .indexing import MAX_VIEWS, BuildReport, BuildTally, ProgressCallback, read_views
 
 try:
     import ray
@@ -90,9 +90,6 @@ def build_index_ray(feed_path: Path, out_dir: Path, engine: Engine, *, address: 
     """
     started = time.perf_counter()
     feed, skipped, views = read_views(feed_path, max_views)
-    failures: dict[str, str] = {}  # product id → why its first failed image failed
-    indexed: set[str] = set()
-    done = 0
 
     owns_ray = connect(address, num_cpus=num_cpus, temp_dir=temp_dir)
     try:
@@ -104,6 +101,7 @@ def build_index_ray(feed_path: Path, out_dir: Path, engine: Engine, *, address: 
             description["device"] = "cuda"
         with IndexWriter(out_dir, fingerprint=engine.fingerprint, dim=engine.dim, engine=description,
                          index_type=index_type) as writer:
+            tally = BuildTally(writer, len(views), started, progress)
             if views:
                 results = _pipeline(views, engine, plan, cache_dir=cache_dir, fetch_concurrency=fetch_concurrency,
                                     allow_private_hosts=allow_private_hosts)
@@ -113,27 +111,17 @@ def build_index_ray(feed_path: Path, out_dir: Path, engine: Engine, *, address: 
                                                        strict=True):
                         view = views[int(position)]
                         if error:
-                            failures.setdefault(view.product.id, str(error))
+                            tally.failed(view.product.id, str(error))
                         else:
                             ready.append(view)
                             vectors.append(vector)
                     if ready:
-                        writer.add(np.stack(vectors), [view.product for view in ready],
-                                   views=[view.number for view in ready])
-                        indexed.update(view.product.id for view in ready)
-                    done += len(batch["position"])
-                    if progress:
-                        progress(BuildProgress(done, len(views), done / max(time.perf_counter() - started, 1e-9)))
-            skipped += [(product.id, failures[product.id]) for product in feed.products
-                        if product.id not in indexed]
-            manifest, seconds = commit_build(writer, feed, feed_path, skipped, started)
+                        tally.add(np.stack(vectors), ready)
+                    tally.advanced(len(batch["position"]))
+            return tally.finish(feed, feed_path, skipped)
     finally:
         if owns_ray:
             ray.shutdown()
-    for product_ref, reason in skipped:
-        log.info("skipped %s: %s", product_ref, reason)
-    return BuildReport(indexed=len(indexed), skipped=skipped, seconds=seconds, index_dir=writer.directory,
-                       manifest=manifest, vectors=writer.count)
 
 
 def connect(address: str, *, num_cpus: int | None = None, temp_dir: Path | None = None) -> bool:
@@ -162,8 +150,9 @@ def _pipeline(views: list, engine: Engine, plan: RayPlan, *, cache_dir: Path | N
     dataset = ray.data.from_items(rows, override_num_blocks=blocks)
     # Fetching waits on I/O, so its tasks take no CPU from the actors; a few of them, reused, because each
     # worker process imports this module (and with it torch) once.
+    # The ignore: ray's stub wants a one-argument function, though fn_kwargs fills the keyword-only rest.
     fetched = dataset.map_batches(
-        fetch_batch, batch_size=FETCH_BATCH, batch_format="numpy", num_cpus=0,
+        fetch_batch, batch_size=FETCH_BATCH, batch_format="numpy", num_cpus=0,  # type: ignore[arg-type]
         compute=ray.data.TaskPoolStrategy(size=min(max(2, plan.actors), blocks)),
         fn_kwargs={"cache_dir": str(cache_dir) if cache_dir else None, "concurrency": fetch_concurrency,
                    "allow_private_hosts": allow_private_hosts})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -10,8 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from engine import EngineConfig
 from engine.framing import Framing
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEMO_DIR = REPO_ROOT / "demo"
+# Package data, so a checkout and an installed wheel find it alike (pip installs unzipped: these are real paths).
+DEMO_DIR = Path(str(files("demo")))
 DEMO_FEED = DEMO_DIR / "catalog.csv"
 DEMO_PHOTOS = DEMO_DIR / "photos"
 
@@ -47,7 +48,8 @@ class RecommenderSettings(BaseSettings):
                                                                         "than this finds 'nothing close' (default: "
                                                                         "the head's calibrated threshold)")
     redis_url: SecretStr | None = Field(None, description="redis://…: several bot processes share sessions, "
-                                                         "flood budgets, index builds and ratings; never logged")
+                                                         "flood budgets, per-user limits, index builds and "
+                                                         "ratings; never logged")
     state_dir: Path | None = Field(None, description="where sessions are kept (SQLite); default: beside the index")
     follow_builds_s: float = Field(5.0, ge=0, description="how often a running bot looks for a newly published "
                                                           "index build to swap in (0: never)")

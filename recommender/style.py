@@ -38,7 +38,7 @@ def head_style(attributes: Attributes) -> Style:
 
 def vote_style(hits: list[SearchHit]) -> Style:
     """Similarity-weighted vote over neighbours' labels; confidence is the winner's share of the weight."""
-    guesses = {}
+    guesses: dict[str, Guess | None] = {}
     for attribute in STYLE_ATTRIBUTES:
         label_of = PRODUCT_LABELS[attribute]
         weights: dict[str, float] = defaultdict(float)
@@ -46,7 +46,7 @@ def vote_style(hits: list[SearchHit]) -> Style:
             if label := label_of(hit.product):
                 weights[label] += max(hit.score, 0.0) + 1e-6
         if weights:
-            best = max(weights, key=weights.get)
+            best = max(weights, key=weights.__getitem__)
             guesses[attribute] = Guess(best, round(weights[best] / sum(weights.values()), 3))
         else:
             guesses[attribute] = None

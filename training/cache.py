@@ -27,7 +27,7 @@ from engine import Engine
 
 from .data import load_rgb
 from .parallel import default_workers, worker_pool
-from .views import user_view
+from .views import Preset, user_view
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def render_views(image: Image.Image, recipe: ViewRecipe, key: str) -> list[Image
     out = [image, mirrored]
     for _ in range(recipe.views):
         source = mirrored if rng.random() < recipe.mirror_share else image
-        preset = "hard" if rng.random() < recipe.hard_share else "easy"
+        preset: Preset = "hard" if rng.random() < recipe.hard_share else "easy"
         out.append(user_view(source, rng, preset))
     return out
 

@@ -210,9 +210,9 @@ def _place(scene: Image.Image, garment: Image.Image, mask: Image.Image, rng: np.
     # Keystone: the far edge of a flat-lay shot from above at an angle comes out narrower.
     squeeze = rng.uniform(0, look.keystone) * w
     far = rng.integers(2)
-    quad = ((squeeze, 0), (0, h), (w, h), (w - squeeze, 0)) if far else ((0, 0), (squeeze, h), (w - squeeze, h),
-                                                                         (w, 0))
-    quad = tuple(v for corner in quad for v in corner)
+    corners = ((squeeze, 0), (0, h), (w, h), (w - squeeze, 0)) if far else ((0, 0), (squeeze, h), (w - squeeze, h),
+                                                                            (w, 0))
+    quad = tuple(v for corner in corners for v in corner)
     garment = garment.transform((w, h), Image.Transform.QUAD, quad, Image.Resampling.BILINEAR)
     mask = mask.transform((w, h), Image.Transform.QUAD, quad, Image.Resampling.BILINEAR)
     angle = rng.uniform(-look.tilt, look.tilt)

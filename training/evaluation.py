@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from engine import Engine, EngineConfig
 from engine.embed import DEFAULT_QUERY_FRAMING
-from engine.heads import HeadArtifact
+from engine.heads import FashionHead, HeadArtifact
 from recommender.attributes import PRODUCT_LABELS
 from recommender.closeness import similarity_floor
 from recommender.rerank import rerank
@@ -128,14 +129,18 @@ def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", de
         catalog, photos = _features(engine, products, queries, cache_root, key)
         table[f"plain {engine.backbone_name}, {framing}"] = retrieval_metrics(
             queries, rank_catalog(unit(photos), unit(catalog), products, 11))
-    heads, pictures, closeness = {}, [], {}
+    heads: dict[str, dict] = {}
+    pictures: list[Path] = []
+    closeness: dict[str, float] = {}
     if artifact is not None:
         engine = Engine.load(EngineConfig(backbone=backbone, device=device, artifact=artifact,
                                           query_framing=query_framing))
         trained = engine.head
+        if trained is None:  # a head file loads or raises; "auto" alone may end without a head
+            raise ValueError(f"{artifact}: no head to evaluate")
         notes.append(_honesty(trained, holdout, fraction, seed))
         catalog, photos = _features(engine, products, queries, cache_root, key)
-        head = engine.head.head
+        head = trained.head
         weights = trained.training.get("rerank", {})
         keep = int(trained.training.get("rerank_keep_top", 0))
         catalog_vectors, _ = head.infer(catalog)
@@ -152,12 +157,12 @@ def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", de
                      f"vectors blend backbone and projection (raw_weight {head.spec.raw_weight:g}), re-rank {weights} "
                      f"keeping the visual top {keep} (all chosen on validation photos training never used)")
         heads, pictures = _head_report(queries, probabilities, head.spec.vocabularies, out_dir)
-        closeness = _closeness(engine, queries, vectors, catalog_vectors, products)
+        closeness = _closeness(engine, head, queries, vectors, catalog_vectors, products)
     return SampleEvaluation(table, heads, notes, pictures, closeness)
 
 
-def _closeness(engine: Engine, queries: Sequence[EvalQuery], vectors: np.ndarray, catalog_vectors: np.ndarray,
-               products) -> dict[str, float]:
+def _closeness(engine: Engine, head: FashionHead, queries: Sequence[EvalQuery], vectors: np.ndarray,
+               catalog_vectors: np.ndarray, products) -> dict[str, float]:
     """How often the shipped engine says "nothing close": to garments (false refusals), to photos that show no
     clothing (the rest are false matches), and to garments whose kind the catalog lacks."""
     floor = similarity_floor(engine)
@@ -170,7 +175,7 @@ def _closeness(engine: Engine, queries: Sequence[EvalQuery], vectors: np.ndarray
         out[f"{preset} garment photos (false refusals)"] = float((best[rows] < floor).mean())
     others = non_fashion_photos()
     if others:
-        outside, _ = engine.head.head.infer(engine.photo_features([image for _, image in others]).numpy())
+        outside, _ = head.infer(engine.photo_features([image for _, image in others]).numpy())
         out[f"{len(others)} photos of no clothing (scikit-image; right refusals)"] = float(
             (best_similarity(outside, catalog_vectors) < floor).mean())
     real = [i for i, q in enumerate(queries) if q.preset == REAL]
@@ -186,7 +191,12 @@ def _features(engine: Engine, products, queries: Sequence[EvalQuery], cache_root
               key: str) -> tuple[np.ndarray, np.ndarray]:
     catalog = compute_features(engine, {p.id: Path(p.image_link) for p in products}, ViewRecipe(views=0),
                                cache_root, progress=False).clean
-    return catalog, query_features(engine, [q.image for q in queries], cache_root, f"eval-{key}")
+    return catalog, query_features(engine, [_photo(q) for q in queries], cache_root, f"eval-{key}")
+
+
+def _photo(query: EvalQuery) -> Image.Image:
+    assert query.image is not None, f"{query.product_id}: the photo sets give every query its photo"
+    return query.image
 
 
 def _honesty(artifact: HeadArtifact, holdout, fraction: float, seed: int) -> str:

@@ -40,13 +40,14 @@ log = logging.getLogger(__name__)
 def trainable_tail(model: nn.Module, stages: int = 1) -> dict[str, nn.Module]:
     """The modules that fine-tuning trains, by their names in the model: the last ``stages`` block groups and
     the final convolution and norm (timm EfficientNet / MobileNet ``blocks``; ResNet ``layer4``)."""
-    if hasattr(model, "blocks"):
-        count = len(model.blocks)
-        tail = {f"blocks.{i}": model.blocks[i] for i in range(count - stages, count)}
+    blocks, layer4 = getattr(model, "blocks", None), getattr(model, "layer4", None)
+    if isinstance(blocks, nn.Sequential | nn.ModuleList):
+        count = len(blocks)
+        tail = {f"blocks.{i}": blocks[i] for i in range(count - stages, count)}
         tail.update({name: getattr(model, name) for name in ("conv_head", "bn2") if hasattr(model, name)})
         return tail
-    if hasattr(model, "layer4"):
-        return {"layer4": model.layer4}
+    if isinstance(layer4, nn.Module):
+        return {"layer4": layer4}
     raise ValueError(f"don't know the last stage of {type(model).__name__}; fine-tune EfficientNet, MobileNet or "
                      f"ResNet backbones, or train heads only")
 
@@ -123,8 +124,9 @@ def finetune(model: nn.Module, data_config: dict, products: Sequence[Product], v
     for module in tail.values():
         for parameter in module.parameters():
             parameter.requires_grad_(True)
-    head = FashionHead(HeadSpec(int(model.num_features), params.width, params.proj_dim, vocabularies,
-                                params.dropout)).to(device)
+    feature_width = model.num_features
+    assert isinstance(feature_width, int), "a timm backbone keeps its pooled width in num_features"
+    head = FashionHead(HeadSpec(feature_width, params.width, params.proj_dim, vocabularies, params.dropout)).to(device)
     objective = Objective(vocabularies, params).to(device)
     # The pretrained tail moves ten times slower than the new head.
     tail_group = {"params": [p for module in tail.values() for p in module.parameters()], "lr": params.lr / 10}
@@ -166,7 +168,7 @@ def finetune(model: nn.Module, data_config: dict, products: Sequence[Product], v
             features = model(pixels.contiguous(memory_format=torch.channels_last))
         vectors, logits = head.project(features.float())
         extra = None
-        if photo_rows is not None:
+        if real is not None and photo_rows is not None:
             extra = params.real_weight * set_loss(logits["category"][2 * batch:], real[1][photo_rows.to(device)])
             vectors, logits = vectors[:2 * batch], {name: value[:2 * batch] for name, value in logits.items()}
         loss = pair_step(objective, optimiser, schedule, vectors, logits, items.to(device), labels, extra)
@@ -179,7 +181,7 @@ def finetune(model: nn.Module, data_config: dict, products: Sequence[Product], v
 
 
 def _real_pool(photos: Sequence, vocabularies: dict[str, list[str]], shots: int, params: FitParams,
-               framing: Framing, locator: GarmentLocator | None, rng: np.random.Generator, workers: int,
+               framing: Framing, locator: GarmentLocator | None, rng: np.random.Generator, workers: int | None,
                size, mean, std, device) -> tuple[PixelPool, torch.Tensor] | None:
     """Real photos' shots (framed) and, per shot, which categories it may show; None without any."""
     labels = vocabularies.get("category", [])

@@ -16,16 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import torch
 
 from catalog.product import Product
 from engine.heads import FashionHead
-from recommender.attributes import PRODUCT_LABELS
 from recommender.rerank import RERANK_POOL, rerank
 
 from .cache import CachedFeatures
 from .calibration import best_similarity, calibrate
 from .fit import FitParams, RealPhotos, fit_head
-from .metrics import REAL, EvalQuery, attributes_rows, rank_catalog, retrieval_metrics, unit
+from .metrics import REAL, EvalQuery, attributes_rows, query_labels, rank_catalog, retrieval_metrics, unit
 from .pool_scores import PoolScores
 
 log = logging.getLogger(__name__)
@@ -118,8 +118,8 @@ class Validation:
         that generator: prefer photos made otherwise)."""
         rows = [i for i, product in enumerate(products) if product.id in validation_ids]
         views = min(views, features.views.shape[1])
-        queries = [EvalQuery(p.id, *(PRODUCT_LABELS[name](p) for name in ("category", "colour", "gender")),
-                             "val", None) for p in (products[i] for i in rows) for _ in range(views)]
+        queries = [EvalQuery(p.id, *query_labels(p), "val", None) for p in (products[i] for i in rows)
+                   for _ in range(views)]
         return cls(features.clean, products, features.views[rows, :views].reshape(-1, features.views.shape[2]),
                    queries)
 
@@ -150,6 +150,7 @@ class Validation:
     def _score(self, hits, probabilities, head: FashionHead | None, weights: dict[str, float] | None,
                keep_top: int = 0) -> dict[str, float]:
         if weights and any(weights.values()):
+            assert head is not None, "re-ranking reads the head's vocabularies"
             rows = attributes_rows(probabilities, head.spec.vocabularies)
             hits = [rerank(row_hits, attributes, weights, keep_top)
                     for row_hits, attributes in zip(hits, rows, strict=True)]
@@ -171,18 +172,22 @@ class Validation:
     def tune_use(self, head: FashionHead) -> tuple[float, dict[str, float], int, dict[str, float]]:
         """The blend (raw_weight), re-ranking weights and keep_top with the best validation objective, and its
         scores."""
-        best, best_objective = None, -np.inf
+        best: tuple[float, dict[str, float], int] | None = None
+        best_objective = -np.inf
         names = [name for name in RERANK_GRID if name in head.spec.vocabularies]
         for raw_weight in RAW_WEIGHTS:
             blended = head.with_raw_weight(raw_weight)
             hits, probabilities = self.hits(blended)
             pool = PoolScores(hits, self.queries, probabilities, head.spec.vocabularies)
-            for keep_top, *values in itertools.product(KEEP_TOP, *(RERANK_GRID[name] for name in names)):
-                weights = dict(zip(names, values, strict=True))
-                value = objective(pool.scores(weights, keep_top))
-                if value > best_objective + 1e-9:
-                    best, best_objective = (raw_weight, weights, keep_top), value
+            for keep_top in KEEP_TOP:
+                for values in itertools.product(*(RERANK_GRID[name] for name in names)):
+                    weights = dict(zip(names, values, strict=True))
+                    value = objective(pool.scores(weights, keep_top))
+                    if value > best_objective + 1e-9:
+                        best, best_objective = (raw_weight, weights, keep_top), value
             log.info("raw_weight %.2f: best so far %s → %.3f", raw_weight, best, best_objective)
+        if best is None:
+            raise ValueError(f"no re-ranking setting scored a number on {len(self.queries)} validation photos")
         raw_weight, weights, keep_top = best
         blended = head.with_raw_weight(raw_weight)
         hits, probabilities = self.hits(blended)
@@ -190,14 +195,15 @@ class Validation:
 
 
 def grid_search(features: CachedFeatures, products: Sequence[Product], vocabularies: dict[str, list[str]],
-                validation_ids: set[str], grid: Grid, base: FitParams, *, device: str = "cpu",
+                validation_ids: set[str], grid: Grid, base: FitParams, *, device: str | torch.device = "cpu",
                 validation: Validation | None = None, real: RealPhotos | None = None) -> GridResult:
     """Fit one head per setting on the non-validation items (and ``real`` photos) and keep the best on
     ``validation`` (default: training-generator views of the validation items)."""
     fit_products = [p for p in products if p.id not in validation_ids]
     fit_features = features.subset([p.id for p in fit_products])
     validation = validation or Validation.from_views(features, products, validation_ids)
-    trials, best_head = [], None
+    trials: list[Trial] = []
+    best_head: FashionHead | None = None
     settings = grid.settings(base)
     for number, params in enumerate(settings, start=1):
         started = time.perf_counter()
@@ -210,6 +216,7 @@ def grid_search(features: CachedFeatures, products: Sequence[Product], vocabular
                  len(settings), params.describe(), trial.scores["type_p@5"], trial.scores["exact_r@1"],
                  trial.scores["type_acc"], trial.objective, trial.seconds)
     best = max(trials, key=lambda trial: trial.objective)
+    assert best_head is not None  # the first trial always sets it
     raw_weight, weights, keep_top, scores = validation.tune_use(best_head)
     log.info("best setting %s; raw_weight %.2f, re-rank weights %s keeping the top %d (validation objective "
              "%.3f → %.3f)", best.params.describe(), raw_weight, weights, keep_top, best.objective, objective(scores))

@@ -41,6 +41,13 @@ class EvalQuery:
 
 
 article_type = PRODUCT_LABELS["category"]
+
+
+def query_labels(product: Product) -> tuple[str, str, str]:
+    """The category, colour and gender a photo of ``product`` is judged by (EvalQuery's second to fourth)."""
+    return article_type(product), PRODUCT_LABELS["colour"](product), PRODUCT_LABELS["gender"](product)
+
+
 REAL = "real"  # the preset of real photos: no catalog product is the one photographed
 
 

@@ -13,20 +13,15 @@ import numpy as np
 from PIL import Image
 
 from catalog.product import Product
-from recommender.attributes import PRODUCT_LABELS
 
 from .data import load_rgb
 from .eval_views import eval_photo
-from .metrics import REAL, EvalQuery
+from .metrics import REAL, EvalQuery, query_labels
 from .parallel import render_all
 from .real_photos import RealPhoto
 from .views import user_view
 
 INDEPENDENT = ("indep-easy", "indep-hard")
-
-
-def _labels(product: Product) -> tuple[str, str, str]:
-    return tuple(PRODUCT_LABELS[name](product) for name in ("category", "colour", "gender"))
 
 
 def independent_queries(products: Sequence[Product], *, per_preset: int = 1, seed: int = 0,
@@ -35,7 +30,7 @@ def independent_queries(products: Sequence[Product], *, per_preset: int = 1, see
     same products and seed give the same photos (each product has its own random stream)."""
     photos = render_all([(product.image_link, per_preset, [seed, 20261204, index])
                          for index, product in enumerate(products)], _independent_photos, workers)
-    return [EvalQuery(product.id, *_labels(product), preset, photo)
+    return [EvalQuery(product.id, *query_labels(product), preset, photo)
             for product, shots in zip(products, photos, strict=True) for preset, photo in shots]
 
 
@@ -48,7 +43,7 @@ def _independent_photos(path: str, per_preset: int, seed: list[int]) -> list[tup
 def training_generator_queries(products: Sequence[Product], *, seed: int = 0) -> list[EvalQuery]:
     """One easy and one hard photo of each product from the training generator (the first evaluation's rows)."""
     rng = np.random.default_rng(seed)
-    return [EvalQuery(product.id, *_labels(product), preset, user_view(load_rgb(product.image_link), rng, preset))
+    return [EvalQuery(product.id, *query_labels(product), preset, user_view(load_rgb(product.image_link), rng, preset))
             for product in products for preset in ("easy", "hard")]
 
 

@@ -6,8 +6,9 @@ import csv
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -75,9 +76,18 @@ def load_styles(csv_path: str | Path) -> list[StyleRow]:
                 logger.warning("%s line %d skipped: %s %r", csv_path, line, reason, product_id)
                 continue
             seen.add(product_id)
-            record["year"] = _year(record.get("year"))
-            record["title"] = record.get("title") or ""
-            rows.append(StyleRow(**{field.name: record.get(field.name) for field in fields(StyleRow)}))
+            rows.append(StyleRow(
+                id=product_id,
+                gender=record.get("gender"),
+                master_category=record.get("master_category"),
+                sub_category=record.get("sub_category"),
+                article_type=record.get("article_type"),
+                base_colour=record.get("base_colour"),
+                season=record.get("season"),
+                year=_year(record.get("year")),
+                usage=record.get("usage"),
+                title=record.get("title") or "",
+            ))
     return rows
 
 
@@ -117,24 +127,40 @@ def age_group(gender: str | None) -> str | None:
     return "kids" if gender in ("Boys", "Girls") else "adult"
 
 
-def split_holdout(
-    rows: Sequence[StyleRow], fraction: float = 0.2, seed: int = 0
-) -> tuple[list[StyleRow], list[StyleRow]]:
+class Stratified(Protocol):
+    """What :func:`split_holdout` needs of a row: StyleRows, and the adapter that splits catalog products."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def article_type(self) -> str | None: ...
+
+
+RowT = TypeVar("RowT", bound=Stratified)
+
+
+def split_holdout(rows: Sequence[RowT], fraction: float = 0.2, seed: int = 0) -> tuple[list[RowT], list[RowT]]:
     """(train, holdout): ``fraction`` of each article type held out, at least one item on each side for
     types with two or more items; the same rows and seed give the same split, in the rows' order."""
     if not 0 < fraction < 1:
         raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
-    by_type: dict[str, list[StyleRow]] = defaultdict(list)
+    by_type: dict[str, list[RowT]] = defaultdict(list)
     for row in rows:
         by_type[row.article_type or ""].append(row)
     rng = np.random.default_rng(seed)
     held: set[str] = set()
     # Classes and their members in a fixed order, so the split doesn't depend on the file's order.
     for article_type in sorted(by_type):
-        members = sorted(by_type[article_type], key=lambda row: int(row.id))
+        members = sorted(by_type[article_type], key=lambda row: _id_order(row.id))
         count = min(max(round(len(members) * fraction), 1), len(members) - 1)
         held.update(members[i].id for i in rng.permutation(len(members))[:count])
     return [row for row in rows if row.id not in held], [row for row in rows if row.id in held]
+
+
+def _id_order(row_id: str) -> tuple[int, int, str]:
+    # The sample's ids are numbers and keep their number order (and so their split); a shop's SKUs follow.
+    return (0, int(row_id), "") if row_id.isdecimal() else (1, 0, row_id)
 
 
 def _year(value: str | None) -> int | None:

@@ -196,8 +196,8 @@ def _finetuned(engine: Engine, options: TrainOptions, products, vocab, params: F
                           progress=progress, framing=engine.framing, locator=engine.locator,
                           views_per_item=options.finetune_views, real_photos=real_train,
                           real_shots=options.real_shots, workers=options.workers)
-    tuned = Engine(Backbone(model, engine.backbone_name, engine.weights_source, engine.fingerprint_fields[
-        "weights_sha256"]), engine.device, engine.config, locator=engine.locator)
+    tuned = Engine(Backbone(model, engine.backbone_name, engine.weights_source, str(engine.fingerprint_fields[
+        "weights_sha256"])), engine.device, engine.config, locator=engine.locator)
     packshots = [load_rgb(product.image_link) for product in products]
     catalog = np.concatenate([tuned.backbone_features(tuned.preprocess(packshots[i:i + 64])).numpy()
                               for i in range(0, len(packshots), 64)])

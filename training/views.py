@@ -82,7 +82,8 @@ def user_view_jpeg(
     alpha = layer.getchannel("A")
     # A soft contact shadow is what makes a pasted cut-out read as an object lying in the scene.
     shadow = Image.new("L", work)
-    shadow.paste(alpha.point(lambda v: v * 0.45), tuple(int(v) for v in rng.integers(-3, 6, size=2)))
+    dx, dy = (int(v) for v in rng.integers(-3, 6, size=2))
+    shadow.paste(alpha.point(lambda v: v * 0.45), (dx, dy))
     scene.paste((0, 0, 0), mask=shadow.filter(ImageFilter.GaussianBlur(max(work) / 40)))
     scene.paste(layer, mask=alpha)
 
@@ -143,9 +144,9 @@ def _backdrop(rng: np.random.Generator, size: tuple[int, int], shapes: int) -> I
     grain = rng.normal(0, 8 if shapes else 4, size=(height // 2, width // 2, 1))
     blotches = Image.fromarray(np.clip(coarse, 0, 255).astype(np.uint8))
     texture = Image.fromarray(np.clip(grain + 128, 0, 255).astype(np.uint8)[..., 0])
-    scene = np.asarray(blotches.resize(size, Image.Resampling.BICUBIC), np.float32)
-    scene += np.asarray(texture.resize(size, Image.Resampling.BILINEAR), np.float32)[..., None] - 128
-    scene = Image.fromarray(np.clip(scene, 0, 255).astype(np.uint8))
+    pixels = np.asarray(blotches.resize(size, Image.Resampling.BICUBIC), np.float32)
+    pixels += np.asarray(texture.resize(size, Image.Resampling.BILINEAR), np.float32)[..., None] - 128
+    scene = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(scene)
     for _ in range(shapes):
         x0, y0 = rng.uniform(-0.2, 1.0, 2) * size
@@ -213,6 +214,6 @@ def _camera(rng: np.random.Generator, p: _Params, scene: Image.Image, size: tupl
     if sigma == 0:
         return scene
     # Luminance noise only: it is what survives the JPEG, and costs a third of per-channel noise.
-    noise = rng.standard_normal((size[1], size[0]), dtype=np.float32) * sigma + 128
-    noise = Image.fromarray(np.clip(noise, 0, 255).astype(np.uint8)).convert("RGB")
+    luminance = rng.standard_normal((size[1], size[0]), dtype=np.float32) * sigma + 128
+    noise = Image.fromarray(np.clip(luminance, 0, 255).astype(np.uint8)).convert("RGB")
     return ImageChops.add(scene, noise, offset=-128)

@@ -6,17 +6,18 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Any, Literal, cast
 
 import discord
 from discord import app_commands
 
-from chat import Conversation, Rebuilds, Sessions, open_feedback
+from chat import Conversation, Rebuilds, Sessions
 from chat.i18n import Language, language
-from chat.session_store import SESSIONS_FILE, SqliteSessionStore
+from chat.stores import Stores
 from recommender import CatalogRecommender, Recommender, RecommenderSettings
 
 from . import handlers, messages
+from .backends import open_backends
 from .settings import DiscordSettings
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class FashionBot(discord.Client):
     # Built whole by setup_hook, which discord.py runs before any event or interaction is dispatched.
     conversation: Conversation
     rebuilds: Rebuilds
+    backends: Stores
 
     def __init__(self, settings: DiscordSettings, recommender_settings: RecommenderSettings, *,
                  open_recommender: Opener = CatalogRecommender.open) -> None:
@@ -39,17 +41,21 @@ class FashionBot(discord.Client):
         self._register()
 
     async def setup_hook(self) -> None:
-        """Before connecting: load the model and index (off the loop), then sync the slash commands."""
-        self._recommender = recommender = await self._open(self.recommender_settings)
+        """Before connecting: sessions, limits and ratings (SQLite, or Redis with FASHIONBOT_REDIS_URL), the model
+        and index (off the loop); then sync the slash commands."""
         settings = self.settings
-        store = SqliteSessionStore(self.recommender_settings.state_path / SESSIONS_FILE, "discord",
-                                   settings.state_max_users, settings.state_ttl_s)  # outlives restarts
-        sessions = Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits(), store=store)
-        feedback = open_feedback(self.recommender_settings.feedback_path, self.recommender_settings.redis_address)
+        self.backends = backends = await open_backends(settings, self.recommender_settings)  # before the model
+        try:
+            self._recommender = recommender = await self._open(self.recommender_settings)
+        except BaseException:
+            await backends.aclose()
+            raise
+        sessions = Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits(),
+                            store=backends.sessions, rates=backends.rates, fingerprint=recommender.fingerprint)
         self.conversation = Conversation(recommender, sessions, album_size=settings.album_size,
-                                         max_results=settings.max_results, feedback=feedback)
+                                         max_results=settings.max_results, feedback=backends.feedback)
         self.rebuilds = Rebuilds(recommender, self.recommender_settings.catalog, settings.progress_interval_s,
-                                 commands_per_minute=settings.admin_commands_per_minute)
+                                 commands_per_minute=settings.admin_commands_per_minute, rates=backends.rates)
         guild = discord.Object(self.settings.guild_id) if self.settings.guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
@@ -61,9 +67,7 @@ class FashionBot(discord.Client):
         await super().close()
         if self._recommender is not None:
             await self._recommender.aclose()
-            await self.conversation.sessions.store.aclose()
-            if self.conversation.feedback is not None:
-                await self.conversation.feedback.aclose()
+            await self.backends.aclose()  # sessions, ratings, the Redis client
             self._recommender = None
 
     async def on_ready(self) -> None:
@@ -82,7 +86,8 @@ class FashionBot(discord.Client):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Our result buttons (More, Style, narrowings, 👍/👎); slash commands go through the tree."""
-        action = messages.action_of((interaction.data or {}).get("custom_id"))
+        data = cast(dict[str, Any], interaction.data or {})  # a component's data carries its custom_id
+        action = messages.action_of(data.get("custom_id"))
         if interaction.type is not discord.InteractionType.component or action is None:
             return
         await interaction.response.defer(thinking=True)

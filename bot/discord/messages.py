@@ -54,6 +54,7 @@ def view(rows: Rows) -> discord.ui.View | None:
     layout = discord.ui.View(timeout=None)
     for number, button in enumerate(buttons):
         label = shorten(button.label, LABEL_LIMIT)
+        item: discord.ui.Button
         if button.url:
             item = discord.ui.Button(style=discord.ButtonStyle.link, label=label, url=button.url,
                                      row=number // BUTTONS_PER_ROW)

@@ -7,6 +7,7 @@ import logging
 import secrets
 import signal
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import NoReturn
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ from telegram.ext import (
 from chat import Conversation, Rebuilds, Sessions
 from recommender import CatalogRecommender, Recommender, RecommenderSettings
 from recommender.logs import mask_value
+from recommender.readiness import Phase, Readiness
 
 from . import handlers
 from .backends import Backends
@@ -49,42 +51,53 @@ UNSUPPORTED = filters.Sticker.ALL | filters.ANIMATION | filters.VIDEO | filters.
 
 
 def build_application(settings: BotSettings, recommender_settings: RecommenderSettings, *,
-                      open_recommender: Opener = CatalogRecommender.open) -> Application:
-    """The bot, not started: post_init opens the recommender (off the loop) and builds what handlers share."""
+                      open_recommender: Opener | None = None, readiness: Readiness | None = None) -> Application:
+    """The bot, not started: post_init starts the ops server, then opens the recommender (off the loop) and
+    builds what handlers share.
+
+    ``readiness`` is what ``/healthz`` reports until then; the default opener (:meth:`CatalogRecommender.open`)
+    moves it along, a test's opener may do so itself.
+    """
 
     metrics = BotMetrics()
     rate_limiter = PacedRateLimiter(deadline_s=settings.delivery_deadline_s, overall_per_s=settings.messages_per_s,
                                     metrics=metrics)
+    readiness = readiness if readiness is not None else Readiness()
+    opener: Opener = open_recommender or partial(CatalogRecommender.open, readiness=readiness)
+    metrics.watch_readiness(readiness)
     ops: list[OpsServer] = []
 
     async def post_init(application: Application) -> None:
+        if settings.ops_port is not None:  # first: probes are answered while the model loads and an index builds
+            ops.append(OpsServer(metrics, readiness, listen=settings.ops_listen, port=settings.ops_port))
+            await ops[0].start()
         backends = await Backends.open(settings, recommender_settings)  # a wrong Redis URL fails before the model loads
         try:
-            recommender = await open_recommender(recommender_settings)
+            recommender = await opener(recommender_settings)
         except BaseException:
             await backends.aclose()
             raise
         rate_limiter.pace = backends.pace  # shared by every worker with Redis
+        stores = backends.stores
         sessions = Sessions(settings.state_max_users, settings.state_ttl_s, limits=settings.limits(),
-                            store=backends.sessions)
+                            store=stores.sessions, rates=stores.rates, fingerprint=recommender.fingerprint)
         application.bot_data.assistant = Assistant(
             conversation=Conversation(recommender, sessions, album_size=settings.album_size,
-                                      max_results=settings.max_results, feedback=backends.feedback,
+                                      max_results=settings.max_results, feedback=stores.feedback,
                                       examples=recommender_settings.examples),
             rebuilds=Rebuilds(recommender, recommender_settings.catalog, settings.progress_interval_s,
-                              commands_per_minute=settings.admin_commands_per_minute),
+                              commands_per_minute=settings.admin_commands_per_minute, rates=stores.rates),
             file_ids=FileIds(FILE_ID_CACHE_SIZE),
             admin_ids=settings.admin_ids,
             backends=backends,
             metrics=metrics,
         )
         metrics.watch(recommender, application.update_queue.qsize)
-        if settings.ops_port is not None:
-            ops.append(OpsServer(metrics, recommender, backends.healthy, listen=settings.ops_listen,
-                                 port=settings.ops_port))
-            await ops[0].start()
+        for server in ops:
+            server.serve(recommender, backends.healthy)
         for commands, language_code in command_menus():
             await application.bot.set_my_commands(commands, language_code=language_code)
+        readiness.phase = Phase.READY
         log.info("serving as @%s through %s; %d admin(s); index build %s", application.bot.username,
                  settings.api_url, len(settings.admin_ids), recommender.build_id)
 

@@ -43,6 +43,7 @@ class Context(CallbackContext[ExtBot, dict, dict, BotData]):
     async def language(self, update: Update) -> Language:
         """The user's language, from their client's language_code (else the one remembered with the session)."""
         user = update.effective_user
+        assert user is not None  # no channel posts are asked for (app.ALLOWED_UPDATES): every update has a user
         return await self.assistant.conversation.language(user.id, user.language_code)
 
     def chat(self, update: Update) -> TelegramChat:

@@ -29,7 +29,7 @@ async def on_error(update: object, context: Context) -> None:
         reply = str(error)
     elif isinstance(error, ImageDecodeError):
         log.info("update %s: told the user: %s", update_id, error)
-        reply = image_problem(lang, str(error))
+        reply = image_problem(lang, error)
     elif isinstance(error, Forbidden):
         log.warning("update %s: the user has blocked the bot (%s)", update_id, error)
         return

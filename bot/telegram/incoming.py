@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from telegram import Bot, Message
+from telegram import Bot, Document, Message, PhotoSize
 from telegram.error import BadRequest
 
 from chat import UserError
@@ -27,6 +27,7 @@ class ImageFile:
 
 def image_file(message: Message, lang: Language) -> ImageFile:
     """The photo's largest size, or an image document; a UserError for anything else or too big."""
+    chosen: PhotoSize | Document
     if message.photo:
         chosen = max(message.photo, key=lambda size: size.width * size.height)
     elif message.document and is_image_document(message.document.mime_type, message.document.file_name):

@@ -12,6 +12,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from recommender import Recommender
+from recommender.readiness import Readiness
 
 # Photo → album and links sent: from tens of milliseconds (a quiet GPU) to many seconds (a busy CPU, a 429).
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
@@ -33,6 +34,12 @@ class BotMetrics:
                                 registry=self.registry)
         self.update_queue = Gauge("fashionbot_update_queue_depth", "Updates received, not yet handled",
                                   registry=self.registry)
+        self.ready = Gauge("fashionbot_ready", "1 once the index is open and photos are answered, 0 while starting",
+                           registry=self.registry)
+        self.configuration_warnings = Gauge("fashionbot_configuration_warnings",
+                                            "What the running configuration lacks of the measured one (no "
+                                            "trained head, no re-rank, no 'nothing close'); 0 as measured",
+                                            registry=self.registry)
         self._index = _IndexCollector()
         self.registry.register(self._index)
 
@@ -40,6 +47,10 @@ class BotMetrics:
         """Read the index's size and build, and the update queue, from these at each scrape."""
         self._index.recommender = recommender
         self.update_queue.set_function(update_queue_size)
+
+    def watch_readiness(self, readiness: Readiness) -> None:
+        self.ready.set_function(lambda: float(readiness.ready))
+        self.configuration_warnings.set_function(lambda: float(len(readiness.warnings)))
 
     def photo_served(self, latency_s: float) -> None:
         """A photo's first page was sent, ``latency_s`` after its update's handling began."""

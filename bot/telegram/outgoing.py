@@ -12,9 +12,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from telegram import Bot, InputMediaPhoto, Message
+from telegram import InputMediaPhoto, Message
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
+from telegram.ext import ExtBot
 
 from catalog.product import Product
 from chat import AlbumItem, ExpiringLRU, Page, Reply
@@ -34,7 +35,7 @@ Source = str | bytes  # a file_id or URL, or bytes to upload
 class TelegramChat:
     """One chat to answer in, for one update of one user (made as the update's handling starts)."""
 
-    def __init__(self, bot: Bot, chat_id: int, file_ids: FileIds, *, user_id: int, page_order: PageOrder,
+    def __init__(self, bot: ExtBot, chat_id: int, file_ids: FileIds, *, user_id: int, page_order: PageOrder,
                  metrics: BotMetrics) -> None:
         self.bot, self.chat_id, self.file_ids = bot, chat_id, file_ids
         self.user_id, self.page_order, self.metrics = user_id, page_order, metrics
@@ -68,7 +69,7 @@ class TelegramChat:
 class ProgressMessage:
     """Where a /reindex shows its progress (a :class:`chat.Board`): one message, edited as it goes."""
 
-    def __init__(self, bot: Bot, chat_id: int) -> None:
+    def __init__(self, bot: ExtBot, chat_id: int) -> None:
         self.bot, self.chat_id = bot, chat_id
         self.message_id: int | None = None
 
@@ -82,14 +83,16 @@ class ProgressMessage:
             log.info("could not update the reindex message: %s", error.message)
 
 
-async def send_album(bot: Bot, chat_id: int, items: Sequence[AlbumItem], file_ids: FileIds) -> bool:
+async def send_album(bot: ExtBot, chat_id: int, items: Sequence[AlbumItem], file_ids: FileIds) -> bool:
     """One album (a lone photo for a page of one); False when Telegram refused it (the links follow anyway)."""
     products = [item.product for item in items]
     captions = [item.caption for item in items]
     cached = [file_ids.get(product.image_link) for product in products]
     # Telegram may have forgotten a cached file_id: then once more, uploading or passing URLs afresh — on the
     # place under flood control that the refused album had reserved (with its links message's).
-    attempts = [(cached, FOLLOWS_UP), ([None] * len(products), PREPAID)] if any(cached) else [(cached, FOLLOWS_UP)]
+    attempts: list[tuple[list[str | None], Paced]] = [(cached, FOLLOWS_UP)]
+    if any(cached):
+        attempts.append(([None] * len(products), PREPAID))
     for sources, paced in attempts:
         try:
             await _send(bot, chat_id, products, captions, sources, file_ids, paced)
@@ -101,7 +104,7 @@ async def send_album(bot: Bot, chat_id: int, items: Sequence[AlbumItem], file_id
     return False
 
 
-async def _send(bot: Bot, chat_id: int, products: list[Product], captions: list[str],
+async def _send(bot: ExtBot, chat_id: int, products: list[Product], captions: list[str],
                 cached: list[str | None], file_ids: FileIds, paced: Paced) -> None:
     sources = await asyncio.gather(*(_source(p, file_id) for p, file_id in zip(products, cached, strict=True)))
     ready = [(product, source, text) for product, source, text in zip(products, sources, captions, strict=True)

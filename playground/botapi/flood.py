@@ -1,5 +1,8 @@
 """Telegram's flood control as the emulator enforces it (off unless a test turns it on): too many messages in a
-chat, in a group or in all, and the method answers 429 with ``retry_after``, as Telegram does."""
+chat, in a group or in all, and the method answers 429 with ``retry_after``, as Telegram does; and, as Telegram
+does, every message to that chat (or, for the overall limit, to any chat) is refused until ``retry_after`` has
+passed. Those are counted apart (``refused_while_held``): a bot that waits as told sends none, but for
+messages already on their way when the 429 came."""
 
 from __future__ import annotations
 
@@ -31,7 +34,9 @@ class FloodControl:
     overall_window_s: float = 1.0
     clock: Callable[[], float] = time.monotonic
     refused: int = 0
+    refused_while_held: int = 0
     _sent: dict[Any, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _held_until: dict[Any, float] = field(default_factory=dict)
 
     def check(self, method: str, params: dict[str, Any]) -> None:
         """Count the request's messages, or raise the 429 Telegram would answer (and count nothing)."""
@@ -44,11 +49,16 @@ class FloodControl:
                   (chat, self.per_group if group else self.per_chat,
                    self.group_window_s if group else self.chat_window_s)]
         now = self.clock()
-        wait = max(self._wait(key, limit, window, cost, now) for key, limit, window in limits)
+        held = max(self._held_until.get(key, 0.0) for key, _, _ in limits) - now
+        if held > 0:
+            self.refused_while_held += 1
+            raise _refusal(held)
+        waits = {key: self._wait(key, limit, window, cost, now) for key, limit, window in limits}
+        key, wait = max(waits.items(), key=lambda item: item[1])
         if wait > 0:
             self.refused += 1
-            retry_after = max(1, math.ceil(wait))
-            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+            self._held_until[key] = now + _retry_after(wait)
+            raise _refusal(wait)
         for key, _, _ in limits:
             self._sent[key].extend([now] * cost)
 
@@ -71,3 +81,12 @@ class FloodControl:
             media = params.get("media")
             return len(media) if isinstance(media, list) else 1
         return 1 if name in _MESSAGE_METHODS else 0
+
+
+def _retry_after(wait: float) -> int:
+    return max(1, math.ceil(wait))
+
+
+def _refusal(wait: float) -> ApiError:
+    retry_after = _retry_after(wait)
+    return ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})

@@ -298,7 +298,8 @@ class BotApiMethods:
         reply = p.get("reply_parameters") or (
             {"message_id": p.get("reply_to_message_id")} if p.get("reply_to_message_id") else None)
         if reply:
-            replied = chat.messages.get(reply.get("message_id"))
+            message_id = reply.get("message_id")
+            replied = chat.messages.get(message_id) if isinstance(message_id, int) else None
             if replied is not None:
                 extras["reply_to_message"] = {k: v for k, v in replied.items() if k != "reply_to_message"}
             elif not (reply.get("allow_sending_without_reply") or p.get("allow_sending_without_reply")):

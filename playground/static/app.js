@@ -15,19 +15,39 @@ function el(tag, attrs = {}, children = []) {
   return node;
 }
 
+// Emoji are drawn from the glyphs shipped in /static/emoji/ (Twemoji): a machine without a colour-emoji font
+// would show empty boxes. One that has no file falls back to the character itself.
+const EMOJI = /(\p{Emoji_Presentation}\uFE0F?)/u;
+
+function withGlyphs(text) {
+  return text.split(EMOJI).filter(Boolean).map(part => {
+    if (!EMOJI.test(part)) return part;
+    const glyph = el("img", {class: "emoji", alt: part, draggable: "false",
+      src: "/static/emoji/" + part.codePointAt(0).toString(16) + ".svg"});
+    glyph.addEventListener("error", () => glyph.replaceWith(part), {once: true});
+    return glyph;
+  });
+}
+
+function glyphed(tag, attrs, text) {
+  const node = el(tag, attrs);
+  node.append(...withGlyphs(text));
+  return node;
+}
+
 // Text with its URLs as links, the way Telegram shows them.
 function linkified(text) {
   const span = el("span");
   const parts = text.split(/(https?:\/\/[^\s]+)/g);
   parts.forEach((part, i) => {
-    span.append(i % 2 ? el("a", {href: part, target: "_blank", rel: "noopener", text: part}) : part);
+    span.append(...(i % 2 ? [el("a", {href: part, target: "_blank", rel: "noopener", text: part})] : withGlyphs(part)));
   });
   return span;
 }
 
 function caption(text) {
   const [first, ...rest] = text.split("\n");
-  const cap = el("div", {class: "cap"}, [el("b", {text: first})]);
+  const cap = el("div", {class: "cap"}, [glyphed("b", {}, first)]);
   if (rest.length) cap.append(linkified(rest.join("\n")));
   return cap;
 }
@@ -36,12 +56,12 @@ function keyboard(message) {
   if (!message.buttons.length) return null;
   return el("div", {class: "keyboard"}, message.buttons.map(row => el("div", {class: "kb-row"}, row.map(button =>
     button.url
-      ? el("a", {class: "kb-url", href: button.url, target: "_blank", rel: "noopener", text: button.text})
+      ? glyphed("a", {class: "kb-url", href: button.url, target: "_blank", rel: "noopener"}, button.text)
       : buttonFor(message, button)))));
 }
 
 function buttonFor(message, button) {
-  const node = el("button", {class: "kb-action", type: "button", text: button.text});
+  const node = glyphed("button", {class: "kb-action", type: "button", "aria-label": button.text}, button.text);
   node.addEventListener("click", () => post("/api/press", {data: button.data, message_id: message.id}));
   return node;
 }

@@ -97,12 +97,14 @@ class FakeRecommender:
 
     Photos are decoded with the engine's real safe decoder (so bad images fail as they would), off the
     loop. Knobs for tests: ``photo_delay_s``; ``reindex_gate`` (an Event the rebuild waits on) and
-    ``reindex_error``; ``fail_search``. It counts what it was asked.
+    ``reindex_error``; ``fail_search``; ``fingerprint`` (another one: another model). It counts what it was asked,
+    and refuses, as the real one does, to search with another model's query.
     """
 
     def __init__(self, products: list[Product], *, photo_delay_s: float = 0.0, reindex_steps: int = 5,
-                 reindex_step_s: float = 0.05) -> None:
+                 reindex_step_s: float = 0.05, fingerprint: str = "fake-colours-1") -> None:
         self.products = products
+        self.engine_fingerprint = fingerprint
         self.photo_delay_s = photo_delay_s
         self.reindex_steps, self.reindex_step_s = reindex_steps, reindex_step_s
         self.reindex_gate: asyncio.Event | None = None
@@ -122,7 +124,7 @@ class FakeRecommender:
             await asyncio.sleep(self.photo_delay_s)
             self.photos += 1
             mean = np.asarray(image, dtype=np.float32).reshape(-1, 3).mean(axis=0) / 255
-            return Query(mean.astype(np.float32))
+            return Query(mean.astype(np.float32), fingerprint=self.fingerprint)
         finally:
             self.active -= 1
 
@@ -130,6 +132,8 @@ class FakeRecommender:
                      filters: Filters | None = None) -> list[SearchHit]:
         if self.fail_search is not None:
             raise self.fail_search
+        if query.fingerprint not in (None, self.fingerprint):
+            raise ValueError(f"a query of engine {query.fingerprint} cannot search engine {self.fingerprint}'s index")
         ranked = sorted((p for p in self.products if matches(p, filters)),
                         key=lambda p: (self._distance(query, p), p.id))
         return [SearchHit(p, 1.0 - self._distance(query, p), rank)
@@ -152,13 +156,14 @@ class FakeRecommender:
 
     async def product_query(self, product_id: str) -> Query | None:
         product = next((p for p in self.products if p.id == product_id), None)
-        return None if product is None else Query(self._colour(product))
+        return None if product is None else Query(self._colour(product), fingerprint=self.fingerprint)
 
     async def collection_query(self, name: str) -> Query | None:
         members = [p for p in self.products if matches(p, Filters(collection=name))]
         if not members:
             return None
-        return Query(np.mean([self._colour(p) for p in members], axis=0).astype(np.float32))
+        return Query(np.mean([self._colour(p) for p in members], axis=0).astype(np.float32),
+                     fingerprint=self.fingerprint)
 
     async def reindex(self, feed_path: Path,
                       progress: Callable[[BuildProgress], None] | None = None) -> BuildReport:
@@ -189,6 +194,10 @@ class FakeRecommender:
     @property
     def reindexing(self) -> bool:
         return self._reindexing
+
+    @property
+    def fingerprint(self) -> str:
+        return self.engine_fingerprint
 
     @property
     def build_id(self) -> str:

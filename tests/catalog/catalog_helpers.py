@@ -14,6 +14,7 @@ from catalog import Product
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
+AVIF = b"\x00\x00\x00\x1cftypavif" + bytes(200)
 
 
 class ImageServer:
@@ -66,6 +67,8 @@ class ImageServer:
             return web.Response(text="<html>login</html>", content_type="text/html")
         if name == "octet-png":
             return web.Response(body=PNG, content_type="application/octet-stream")
+        if name == "octet-avif":  # the signature sits past the first bytes: checked on a slice
+            return web.Response(body=AVIF, content_type="application/octet-stream")
         if name == "octet-junk":
             return web.Response(body=b"%PDF-1.7" + bytes(100), content_type="application/octet-stream")
         if name == "big":  # honest Content-Length over the cap

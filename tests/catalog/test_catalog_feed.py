@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from catalog import FeedError, FeedReport, Product, SkippedRow, read_feed, write_feed_csv
+from catalog.feed import OPTIONAL
+from catalog.feed_formats import REQUIRED
 
 WriteFeed = Callable[[str, "str | bytes"], Path]
 
@@ -61,6 +63,17 @@ def test_csv_good_rows_keep_every_attribute(write_feed: WriteFeed, images: Path)
     )
     assert (a2.id, a2.title, a2.image_link) == ("a2", "Red\ndress", "https://cdn.example/a2.jpg")
     assert a2.price is None and a2.extra == {}
+
+
+def test_every_merchant_column_lands_in_its_product_field(write_feed: WriteFeed) -> None:
+    # The reader maps columns to fields by name, one by one: a column added to the feed must reach the Product.
+    columns = (*REQUIRED, *OPTIONAL)
+    values = {name: f"{name} value" for name in columns}
+    values |= {"link": "https://shop.example/p", "image_link": "https://cdn.example/p.jpg", "price": "5 EUR"}
+    report = read_feed(write_feed("feed.csv", ",".join(columns) + "\n" + ",".join(values.values()) + "\n"))
+    (product,) = report.products
+    assert {name: getattr(product, name) for name in columns} == values
+    assert product.extra == {}
 
 
 def test_csv_bad_rows_are_skipped_with_physical_line_numbers(write_feed: WriteFeed, images: Path) -> None:

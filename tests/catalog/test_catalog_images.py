@@ -9,7 +9,7 @@ from contextlib import aclosing
 from pathlib import Path
 
 import pytest
-from catalog_helpers import JPEG, PNG, ImageServer
+from catalog_helpers import AVIF, JPEG, PNG, ImageServer
 
 from catalog import ImageFetcher, ImageFetchError, Product, fetch_all
 from catalog.images import _retry_after, looks_like_image
@@ -94,6 +94,7 @@ async def test_wrong_content_type_is_refused(image_server: ImageServer) -> None:
 
 async def test_octet_stream_needs_image_signature(image_server: ImageServer) -> None:
     assert await fetch(image_server, "octet-png") == PNG
+    assert await fetch(image_server, "octet-avif") == AVIF
     with pytest.raises(ImageFetchError, match="without an image signature"):
         await fetch(image_server, "octet-junk")
 

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
+from redis.asyncio import Redis
 
-from chat import session_codec
+from chat import Conversation, Page, Reply, UserError, session_codec
 from chat.page_order import LocalPageOrder, RedisPageOrder
 from chat.redis_sessions import RedisSessionStore
-from chat.session_store import MemorySessionStore, SqliteSessionStore
+from chat.session_store import MemorySessionStore, SessionStore, SqliteSessionStore
 from chat.state import PRICE, PageRecord, Session, Sessions
 from engine.heads import Attributes
 from index import Filters
 from recommender import Guess, Query, Style
-from tests.auxil.fakes import ManualClock
+from tests.auxil.fakes import FakeRecommender, ManualClock, jpeg, make_catalog
 
 REFINED = Filters(gender="women", color="navy blue", max_price=2000.0, currency="INR",
                   excluded=(("product_type", "sandals"), ("brand", "acme")))
@@ -28,7 +30,7 @@ def full_session() -> Session:
     vector = np.random.default_rng(0).standard_normal(1280).astype(np.float32)
     return Session(
         filters=REFINED,
-        query=Query(vector, Attributes({"colour": {"Red": 0.7, "Blue": 0.3}, "gender": {"Women": 1.0}})),
+        query=Query(vector, Attributes({"colour": {"Red": 0.7, "Blue": 0.3}, "gender": {"Women": 1.0}}), "a1b2c3"),
         style=Style(Guess("Tshirts", 0.81), None, Guess("Women", 1.0), None),
         shown={"P003", "P001"}, offset=12, exhausted=True, language="ru", sort=PRICE, photo="ab12cd34",
         currency="INR", page_prices=[499.0, 1299.5],
@@ -45,6 +47,7 @@ def test_a_session_round_trips_every_field_including_the_query_vector() -> None:
     assert (restored.filters, restored.style, restored.shown, restored.offset, restored.exhausted,
             restored.pages_shown) == (session.filters, session.style, {"P001", "P003"}, 12, True, 3)
     assert restored.query.attributes == session.query.attributes
+    assert restored.query.fingerprint == "a1b2c3"  # the engine that embedded it, so a model change is noticed
     # The conversation's refinements, order and pages to rate too; exclusions come back as tuples, so the
     # filters are equal and hashable again (the index caches matches by them).
     assert (restored.language, restored.sort, restored.photo, restored.currency, restored.page_prices,
@@ -187,3 +190,68 @@ async def test_a_session_that_began_again_is_not_held_back_by_its_old_pages() ->
 
 async def test_a_session_that_began_again_is_not_held_back_through_redis(redis) -> None:
     await pages_of_a_new_session_go_at_once(RedisPageOrder(redis, "telegram", wait_limit_s=5))
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def lasting_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
+    """Each store that outlives a redeploy: SQLite beside the index, or Redis (a real redis-server)."""
+    if request.param == "sqlite":
+        store = SqliteSessionStore(tmp_path / "sessions.sqlite", "telegram", 10)
+        yield store
+        await store.aclose()
+        return
+    client = Redis.from_url(request.getfixturevalue("redis_url"))
+    await client.flushall()
+    yield RedisSessionStore(client, "telegram", 10)
+    await client.aclose()
+
+
+class Searches(FakeRecommender):
+    """Counts the queries it searched with, by the engine fingerprint they carry."""
+
+    def __init__(self, products, fingerprint: str) -> None:
+        super().__init__(products, fingerprint=fingerprint)
+        self.searched: list[str | None] = []
+
+    async def search(self, query: Query, k: int, offset: int = 0, filters: Filters | None = None) -> list:
+        self.searched.append(query.fingerprint)
+        return await super().search(query, k, offset, filters)
+
+
+def serving(recommender: FakeRecommender, store: SessionStore) -> Conversation:
+    """A bot process as deployed: its sessions know the engine they serve."""
+    sessions = Sessions(10, store=store, fingerprint=recommender.fingerprint)
+    return Conversation(recommender, sessions, album_size=4, max_results=20)
+
+
+async def test_after_a_model_change_a_stored_session_does_not_search_with_the_old_vector(
+        lasting_store: SessionStore, tmp_path: Path) -> None:
+    products = make_catalog(tmp_path / "catalog")
+    before = serving(Searches(products, "head-v1"), lasting_store)
+    await before.photo(7, jpeg("red"), language="ru")
+    await before.style(7, "women")
+    # A redeploy with a retrained head of the same width: the stored vector would fit the index, wrongly.
+    retrained = Searches(products, "head-v2")
+    after = serving(retrained, lasting_store)
+    with pytest.raises(UserError, match="Пришлите фото ещё раз"):  # a clear reply, in the user's language
+        await after.more(7)
+    assert retrained.searched == []
+    session = await after.sessions.get(7)
+    assert session.query is None and session.photo_outdated
+    assert (session.language, session.filters) == ("ru", Filters(gender="women"))  # the rest of the session stays
+    with pytest.raises(UserError, match="Пришлите фото ещё раз"):  # a More button from before the redeploy too
+        await after.press(7, "more")
+    assert isinstance(await after.style(7, ""), Reply)  # /style: nothing recognised now, no search
+    assert retrained.searched == []
+
+    await after.photo(7, jpeg("blue"))  # the photo again: a fresh query of the new model, and /more goes on
+    assert isinstance(await after.more(7), Page)
+    assert set(retrained.searched) == {"head-v2"} and not (await after.sessions.get(7)).photo_outdated
+
+
+async def test_a_stored_session_of_the_same_model_goes_on_after_a_redeploy(
+        lasting_store: SessionStore, tmp_path: Path) -> None:
+    products = make_catalog(tmp_path / "catalog")
+    await serving(Searches(products, "head-v1"), lasting_store).photo(7, jpeg("red"))
+    again = Searches(products, "head-v1")
+    assert isinstance(await serving(again, lasting_store).more(7), Page) and set(again.searched) == {"head-v1"}

@@ -44,16 +44,33 @@ def test_packaged_backbone_is_a_pooled_feature_extractor():
         assert backbone.model(torch.zeros(1, 3, 224, 224)).shape == (1, 1280)
 
 
-def test_auto_falls_back_to_packaged_offline_within_seconds(monkeypatch):
-    monkeypatch.setattr(registry, "_hub_weights_file", _offline_hub)
-    started = time.monotonic()
+def test_auto_is_the_packaged_lite0_even_when_the_hub_answers(monkeypatch):
+    asked: list[str] = []
+
+    def connected_hub(name, timeout_s):  # what a connected machine's hub would give: any model's weights
+        asked.append(name)
+        return registry._packaged_lite0()[1]
+
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(registry, "_reachable", lambda url, timeout_s: True)
+    monkeypatch.setattr(registry, "_hub_weights_file", connected_hub)
     backbone = create_backbone("auto")
     assert backbone.name == "tf_efficientnet_lite0"
-    assert time.monotonic() - started < 5
+    assert "efficientnet-lite0" in backbone.weights_source
+    assert asked == []  # the hub is never asked: auto means the measured configuration, online or not
 
 
-def _offline_hub(name, timeout_s):
-    raise BackboneUnavailableError("the hub is unreachable")
+def test_a_hub_model_is_opt_in_by_name(monkeypatch):
+    asked: list[str] = []
+
+    def offline_hub(name, timeout_s):
+        asked.append(name)
+        raise BackboneUnavailableError("the hub is unreachable")
+
+    monkeypatch.setattr(registry, "_hub_weights_file", offline_hub)
+    with pytest.raises(BackboneUnavailableError, match="unreachable"):
+        create_backbone("resnet50")
+    assert asked == ["resnet50"]
 
 
 def test_unreachable_hub_is_detected_within_the_timeout(monkeypatch):

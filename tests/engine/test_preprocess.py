@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
-from engine import ImageDecodeError, decode_image
+from engine import ImageDecodeError, ImageProblem, decode_image
 
 
 @pytest.mark.parametrize("name", ["shoe.jpg", "cmyk.jpg", "rgba.png", "grayscale.png", "gray16.png",
@@ -25,18 +27,30 @@ def test_transparency_becomes_white(test_data):
     assert min(corner) > 240
 
 
-@pytest.mark.parametrize(("name", "words"), [
-    ("not-an-image.txt", "not an image"),
-    ("truncated.jpg", "damaged or incomplete"),
-    ("bomb.png", "too large"),
+@pytest.mark.parametrize(("name", "kind", "words"), [
+    ("not-an-image.txt", ImageProblem.NOT_IMAGE, "not an image"),
+    ("truncated.jpg", ImageProblem.DAMAGED, "damaged or incomplete"),
+    ("bomb.png", ImageProblem.TOO_LARGE, "too large"),
 ])
-def test_unusable_files_raise_a_clear_error(test_data, name, words):
-    with pytest.raises(ImageDecodeError, match=words):
+def test_unusable_files_raise_an_error_of_their_kind(test_data, name, kind, words):
+    with pytest.raises(ImageDecodeError, match=words) as refused:
         decode_image((test_data / name).read_bytes())
+    assert refused.value.kind is kind
 
 
 def test_empty_bytes_and_custom_pixel_limit(test_data):
-    with pytest.raises(ImageDecodeError, match="empty"):
+    with pytest.raises(ImageDecodeError, match="empty") as empty:
         decode_image(b"")
-    with pytest.raises(ImageDecodeError, match="too large"):
-        decode_image((test_data / "shoe.jpg").read_bytes(), max_pixels=60 * 80 - 1)
+    assert empty.value.kind is ImageProblem.EMPTY
+    with pytest.raises(ImageDecodeError, match="too large") as large:
+        decode_image((test_data / "rgba.png").read_bytes(), max_pixels=60 * 80 - 1)
+    assert large.value.kind is ImageProblem.TOO_LARGE
+    # A JPEG over the limit is decoded at a reduced DCT scale instead, within the limit.
+    assert decode_image((test_data / "shoe.jpg").read_bytes(), max_pixels=60 * 80 - 1).size == (30, 40)
+
+
+def test_a_decode_error_keeps_its_kind_across_processes(test_data):
+    with pytest.raises(ImageDecodeError) as refused:
+        decode_image((test_data / "truncated.jpg").read_bytes())
+    copy = pickle.loads(pickle.dumps(refused.value))
+    assert (copy.kind, str(copy)) == (ImageProblem.DAMAGED, str(refused.value))

@@ -75,6 +75,13 @@ def test_build_errors_are_clear(tmp_path):
                          cwd=tmp_path)
     assert missing.returncode == 1 and "nope.csv" in missing.stderr
     assert "Traceback" not in missing.stderr
+    feed = tmp_path / "feed.csv"
+    feed.write_text("id,title,link,image_link\n1,Shoe,https://s.example/1,"
+                    f"{REPO / 'demo' / 'images' / '1546.jpg'}\n")
+    (tmp_path / "var").write_text("a file where the index's folder would go")
+    unwritable = fashionbot("index", "build", "--catalog", str(feed), "--out", "var/index", cwd=tmp_path)
+    assert unwritable.returncode == 1 and "var/index" in unwritable.stderr
+    assert "Traceback" not in unwritable.stderr
 
 
 CHECK_FEED = "\n".join([

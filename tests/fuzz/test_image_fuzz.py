@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import io
 import time
 import tracemalloc
@@ -17,6 +15,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from engine import ImageDecodeError, decode_image
+from tests.auxil.memory import peak_growth, reset_peak, resident
 
 # Random bytes after a TIFF magic read as broken EXIF; PIL warns about each and then refuses or decodes.
 pytestmark = pytest.mark.filterwarnings("ignore:Corrupt EXIF data:UserWarning")
@@ -32,30 +31,9 @@ USER_TEXTS = ("The file is empty.", "The image is too large", "That file is not 
               "The image is damaged or incomplete", "The image is too narrow")
 
 
-def _resident() -> tuple[int, int] | None:
-    """(current, peak) resident bytes of this process, from /proc (Linux); None elsewhere."""
-    try:
-        fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-        return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
-    except (OSError, KeyError, ValueError):
-        return None
-
-
-def _reset_peak() -> bool:
-    # malloc_trim hands freed heap back to the system, so a decode cannot reuse pages that RSS already
-    # counts; writing 5 to clear_refs then resets VmHWM to the current RSS: the next peak is the decode's.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).malloc_trim(0)
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
 def _decode(data: bytes, **kwargs: object) -> Image.Image | ImageDecodeError:
     """decode_image(data): RGB image or ImageDecodeError, within 1 s and 200 MB (Python heap and, on Linux, RSS)."""
-    before = _resident() if _reset_peak() else None
+    before = resident() if reset_peak() else None
     tracemalloc.start()
     start = time.perf_counter()
     try:
@@ -68,7 +46,7 @@ def _decode(data: bytes, **kwargs: object) -> Image.Image | ImageDecodeError:
         tracemalloc.stop()
     assert elapsed < 1.0, f"decode took {elapsed:.2f} s on {len(data)} bytes"
     assert python_peak < MEMORY_LIMIT, f"Python heap peaked at {python_peak / 1e6:.0f} MB"
-    after = _resident()
+    after = resident()
     if before and after:  # pixel buffers are C allocations tracemalloc cannot see; the RSS peak does
         assert after[1] - before[0] < MEMORY_LIMIT, f"RSS peaked {(after[1] - before[0]) / 1e6:.0f} MB higher"
     if isinstance(outcome, ImageDecodeError):
@@ -290,9 +268,7 @@ def test_images_at_the_pixel_limit_decode_in_memory_proportional_to_pixels(case:
 
 def _peak_growth(work: Callable[[], object]) -> int | None:
     """How far above the RSS before it the resident peak rose while ``work`` ran; None where unmeasurable."""
-    before = _resident() if _reset_peak() else None
-    outcome = work()
-    after = _resident()
+    outcome, growth = peak_growth(work)
     if isinstance(outcome, ImageDecodeError):
         raise AssertionError(f"a valid image was refused: {outcome}")
-    return None if before is None or after is None else after[1] - before[0]
+    return growth

@@ -79,7 +79,11 @@ async def test_a_photo_in_the_browser_gets_an_album_links_more_and_a_refinement_
             await page.press("#text", "Enter")
             await page.wait_for_selector("text=(filter: women)", timeout=90_000)
             await page.wait_for_function("document.querySelectorAll('.album').length >= 3", timeout=90_000)
-            await page.wait_for_selector("button.kb-action:has-text('👍')")
+            # 👍 / 👎 are drawn from the page's own glyphs: a fresh Debian's Chromium has no colour-emoji font.
+            rate = page.get_by_role("button", name="👍").last
+            await rate.locator("img.emoji").wait_for()
+            await page.wait_for_function(
+                "[...document.querySelectorAll('img.emoji')].every(img => img.complete && img.naturalWidth > 0)")
             screenshot = tmp_path / "playground.png"
             await page.screenshot(path=str(screenshot), full_page=False)
             await browser.close()

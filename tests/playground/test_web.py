@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -91,3 +92,21 @@ async def test_commands_and_a_file_that_is_not_an_image(server: BotApiServer) ->
             assert refused.status == 400
         async with http.post(server.url + "/api/press", json={"data": "more"}) as unknown:
             assert unknown.status == 404  # no such button was ever sent
+
+
+def test_every_emoji_the_bot_can_send_has_a_glyph_shipped_with_the_page() -> None:
+    """Chromium on a machine without a colour-emoji font draws empty boxes; the page draws these files instead."""
+    repo = Path(__file__).resolve().parents[2]
+    sources = [*repo.glob("chat/**/*.py"), *repo.glob("chat/locales/**/*.po"), *repo.glob("bot/**/*.py"),
+               *repo.glob("playground/static/*.js"), *repo.glob("playground/static/*.html")]
+    sent = {char for source in sources for char in source.read_text(encoding="utf-8")
+            if ord(char) >= 0x1F000 and unicodedata.category(char) == "So"}
+    assert {"👍", "👎"} <= sent
+    glyphs = repo / "playground" / "static" / "emoji"
+    assert {char for char in sent if not (glyphs / f"{ord(char):x}.svg").is_file()} == set()
+
+
+async def test_the_page_serves_its_emoji_glyphs(server: BotApiServer) -> None:
+    async with aiohttp.ClientSession() as http, http.get(f"{server.url}/static/emoji/1f44d.svg") as response:
+        assert response.status == 200 and response.content_type == "image/svg+xml"
+        assert (await response.text()).startswith("<svg")

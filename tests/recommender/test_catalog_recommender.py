@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,17 @@ async def test_a_mixed_batch_answers_the_good_photos_and_refuses_the_bad_ones(
     assert recommender._batcher.batches_run == 1  # all five arrived together: one forward pass
     [first] = await recommender.search(outcomes[0], 1)
     assert first.product.id == product.id
+
+
+async def test_every_query_carries_its_engine_and_another_engines_is_never_searched(
+        recommender: CatalogRecommender, small_feed: Path) -> None:
+    product = read_feed(small_feed).products[3]
+    queries = [await recommender.photo(Path(product.image_link).read_bytes()),
+               await recommender.product_query(product.id), await recommender.collection_query("any")]
+    assert {query.fingerprint for query in queries if query is not None} == {recommender.engine.fingerprint}
+    retrained = replace(queries[0], fingerprint="a-retrained-head")  # same width: FAISS alone would take it
+    with pytest.raises(ValueError, match="cannot search"):
+        await recommender.search(retrained, 1)
 
 
 async def test_a_rebuild_serves_the_old_index_until_it_swaps_and_runs_one_at_a_time(

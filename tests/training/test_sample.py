@@ -6,11 +6,14 @@ import csv
 import logging
 import random
 from collections import Counter
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from catalog.product import Product
+from training.data import split
 from training.sample import StyleRow, load_styles, split_holdout, styles_to_products
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
@@ -114,6 +117,25 @@ def test_split_is_deterministic_whatever_the_row_order():
     assert {row.id for row in holdout} == {row.id for row in split_holdout(shuffled, seed=7)[1]}
     assert {row.id for row in holdout} != {row.id for row in split_holdout(rows, seed=8)[1]}
     assert [row.id for row in train] == [row.id for row in rows if row not in holdout]  # input order kept
+
+
+def test_split_takes_a_shops_catalog_whose_ids_are_not_numbers():
+    # A feed's ids are SKUs ("sku-7"), not the sample's numbers; the split used to sort them as integers.
+    products = [Product(id=f"sku-{n}", title="T", link="https://s.example/p", image_link="/p.jpg",
+                        product_type=kind) for n, kind in enumerate(["Shirts"] * 6 + ["Heels"] * 3)]
+    train, held = split(products, 0.34, seed=0)
+    assert Counter(p.product_type for p in held) == {"Shirts": 2, "Heels": 1}
+    assert sorted(p.id for p in train + held) == sorted(p.id for p in products)
+    assert [p.id for p in held] == [p.id for p in split(products[::-1], 0.34, seed=0)[1][::-1]]
+
+
+def test_split_keeps_numeric_ids_in_number_order():
+    # "10" sorts before "9" as text; the sample's split is defined on number order, so it must not change.
+    rows = rows_of({"Tshirts": 12})
+    renumbered = [StyleRow(str(n), *astuple(row)[1:]) for n, row in zip(range(5, 17), rows, strict=True)]
+    held_ids = {row.id for row in split_holdout(renumbered, seed=3)[1]}
+    by_position = {rows[int(row_id) - 5].id for row_id in held_ids}
+    assert by_position == {row.id for row in split_holdout(rows, seed=3)[1]}
 
 
 @pytest.mark.parametrize("fraction", [0, 1, -0.5, 1.5])

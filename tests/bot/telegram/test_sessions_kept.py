@@ -80,7 +80,7 @@ async def test_with_redis_ratings_go_to_the_shared_client(
     shared = recommender_settings.model_copy(update={"redis_url": SecretStr(redis_url)})
     async with running(fresh_bot(settings, shared, recommender)) as application:
         backends = application.bot_data.assistant.backends
-        assert backends.feedback.client is backends.redis  # one client for sessions, pacing and ratings
+        assert backends.stores.feedback.client is backends.stores.redis  # one client for sessions, pacing and ratings
         api.send_photo(ANN, jpeg("blue"))
         [links] = await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("Matches 1–6"))
         api.press_button(ANN, links.params["reply_markup"]["inline_keyboard"][-1][1]["callback_data"])
@@ -99,8 +99,8 @@ async def test_health_and_metrics_tell_what_is_served(
         await api.wait_for("sendMessage", chat_id=ANN.id, text=contains("Matches 1–6"))
         async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
             assert response.status == 200
-            assert await response.json() == {"status": "ok", "build_id": "fake-build-1", "products": 30,
-                                             "reindexing": False}
+            assert await response.json() == {"status": "ok", "ready": True, "build_id": "fake-build-1",
+                                             "products": 30, "reindexing": False}
         for _ in range(50):  # the photo counts once its page was sent: just after the emulator answered
             async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
                 text = await response.text()

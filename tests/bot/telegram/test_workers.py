@@ -32,7 +32,7 @@ def write_feed(path: Path, start: int, count: int = 24) -> set[str]:
 
 async def health(http: aiohttp.ClientSession, port: int) -> dict | None:
     with contextlib.suppress(aiohttp.ClientError):
-        async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+        async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
             return await response.json() if response.status == 200 else None
     return None
 

@@ -1,0 +1,1 @@
+"""Trained artifacts shipped as package data (``fashion-head-v2.pt``); found through ``importlib.resources``."""
