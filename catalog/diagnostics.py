@@ -15,6 +15,7 @@ from typing import Any
 
 from catalog.feed import OPTIONAL, FeedReport, SkippedRow
 from catalog.feed_formats import MULTI, REQUIRED
+from catalog.label_coverage import LabelCoverage, label_coverage
 from catalog.product import Product, is_web_url, parse_price
 
 LONG_TITLE = 150  # Merchant Center's limit for title
@@ -44,6 +45,7 @@ class FeedDiagnosis:
     columns: dict[str, int]
     currencies: dict[str, int]
     warnings: list[FeedWarning]
+    labels: LabelCoverage | None = None  # the heads' labels the feed gives on its own
 
     @property
     def usable(self) -> bool:
@@ -60,10 +62,11 @@ class FeedDiagnosis:
             },
             "currencies": self.currencies,
             "warnings": [warning.to_dict() for warning in self.warnings],
+            "labels": self.labels.to_dict() if self.labels else None,
         }
 
     def to_json(self) -> str:
-        """One JSON object: products, skipped, columns, warnings (and source, currencies)."""
+        """One JSON object: products, skipped, columns, warnings, labels (and source, currencies)."""
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
     def text(self, max_skipped: int = 20) -> str:
@@ -81,6 +84,8 @@ class FeedDiagnosis:
                 lines.append(f"{name:<{width}}  {filled:>7}  {share:>7.1%}")
         if self.currencies:
             lines += ["", "currencies: " + ", ".join(f"{code} ({n})" for code, n in self.currencies.items())]
+        if self.labels and self.products:
+            lines += ["", *self.labels.lines()]
         lines.append("")
         if self.warnings:
             lines.append(f"warnings ({len(self.warnings)}):")
@@ -150,7 +155,7 @@ def diagnose(report: FeedReport, *, source: str | None = None, examples: int = 5
             warnings.append(FeedWarning("empty_column", f"{len(empty)} column{_s(empty)} empty in every "
                                         f"product: {', '.join(empty)}", len(empty), empty))
     return FeedDiagnosis(source, len(products), list(report.skipped), columns,
-                         dict(currencies.most_common()), warnings)
+                         dict(currencies.most_common()), warnings, label_coverage(products))
 
 
 def _filled(product: Product, name: str) -> bool:

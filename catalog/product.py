@@ -34,6 +34,17 @@ class Product:
     extra: dict[str, str] = field(default_factory=dict)
     price_amount: float | None = None
     price_currency: str | None = None
+    # The product's kind, colour, gender and usage in the fashion heads' vocabulary, whatever words the shop uses:
+    # attribute → {"value", "source" ("feed" or "image"), "confidence", "evidence"}. The shop's own text above
+    # is what a reply shows; whatever compares labels (filters, re-rank, /style) reads these.
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # attribute → {"feed", "image", "image_confidence"} where the packshot contradicted the feed's label.
+    label_conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def label(self, attribute: str) -> str | None:
+        """The normalised label of ``attribute`` ("category", "sub_category", "colour", "gender", "usage")."""
+        found = self.labels.get(attribute)
+        return found["value"] if found else None
 
     def __post_init__(self) -> None:
         if self.price and self.price_amount is None and self.price_currency is None:
@@ -55,6 +66,8 @@ class Product:
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
         known["additional_image_links"] = tuple(known.get("additional_image_links") or ())
         known["extra"] = dict(known.get("extra") or {})
+        known["labels"] = dict(known.get("labels") or {})
+        known["label_conflicts"] = dict(known.get("label_conflicts") or {})
         if known.get("price_amount") is not None:
             known["price_amount"] = float(known["price_amount"])
         return cls(**known)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from catalog.product import parse_price
+from catalog.vocabulary.words import fold  # one folding for shop labels and users' words
 from index import CatalogLabels, Filters
 
 from . import words
@@ -29,18 +29,6 @@ _NUMBER = r"\d+(?:[.,'\u00a0\u202f]\d+)*k?"
 # Devanagari vowel signs are not \w to Python's re: a Hindi word is matched whole before letters are tried.
 _TOKEN = re.compile(rf"{_NUMBER}|[{''.join(map(re.escape, SYMBOLS))}]|[\u0900-\u0963\u0971-\u097f]+"
                     r"|[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: 'Crème' → 'creme', 'ЧЁРНЫЙ' → 'черныи'. Marks on Devanagari letters are
-    kept: there they are vowels, not accents."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    kept: list[str] = []
-    for char in decomposed:
-        if unicodedata.combining(char) and kept and ord(kept[-1]) < 0x0530:  # Latin, Greek, Cyrillic bases
-            continue
-        kept.append(char)
-    return unicodedata.normalize("NFC", "".join(kept))
 
 
 def singular(word: str) -> str:

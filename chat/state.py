@@ -132,8 +132,9 @@ class Session:
 
 
 def _category(hit: SearchHit) -> str:
-    """A product's most specific type: 'Footwear > Shoes > Heels' → 'Heels'."""
-    return (hit.product.product_type or "").split(">")[-1].strip()
+    """A product's most specific type: its category in the heads' vocabulary, whatever the shop calls it, else
+    the last part of its own type ('Footwear > Shoes > Heels' → 'Heels')."""
+    return hit.product.label("category") or (hit.product.product_type or "").split(">")[-1].strip()
 
 
 class Sessions:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
 from functools import partial
 from pathlib import Path
@@ -13,8 +14,9 @@ from tqdm import tqdm
 
 from catalog import FeedError, read_feed
 from engine import Engine
-from index import CatalogIndex, CatalogIndexError, Manifest, SearchHit
-from index.store import resolve_build
+from index import CatalogIndex, CatalogIndexError, LabelReport, Manifest, SearchHit
+from index.records import ProductRecords
+from index.store import PRODUCTS, resolve_build
 from recommender.indexing import BuildProgress, BuildReport, ProgressCallback, build_index
 from recommender.rerank import RerankPolicy, ranked_search
 from recommender.settings import DEMO_FEED, DEMO_PHOTOS, RecommenderSettings
@@ -66,17 +68,50 @@ def build(settings: RecommenderSettings, catalog: Path, out: Path, index_type: s
     return 0
 
 
-def info(directory: Path) -> int:
+CONTRADICTIONS_SHOWN = 50  # in the text; --json lists them all
+
+
+def info(directory: Path, as_json: bool = False) -> int:
+    """The manifest, where the products' labels came from, and the products whose packshots contradict their
+    feed's labels."""
     try:
         build_dir = resolve_build(directory)
         manifest = Manifest.read(build_dir)
-    except CatalogIndexError as error:
+        records = ProductRecords(build_dir / PRODUCTS)
+    except (CatalogIndexError, sqlite3.Error) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    try:
+        labels = records.label_report()
+    finally:
+        records.close()
+    if as_json:
+        print(json.dumps({"index": str(directory), "build": build_dir.name, "manifest": vars(manifest),
+                          "labels": labels.to_dict()}, ensure_ascii=False))
+        return 0
     print(f"index      {directory} (build {build_dir.name})")
     for key, value in vars(manifest).items():
-        print(f"{key:<14} {json.dumps(value) if isinstance(value, dict) else value}")
+        if key != "labels":
+            print(f"{key:<14} {json.dumps(value) if isinstance(value, dict) else value}")
+    print(_labels_text(labels))
     return 0
+
+
+def _labels_text(labels: LabelReport) -> str:
+    lines = [f"\nlabels          {'feed':>7} {'image':>7} {'none':>7}"]
+    lines += [f"  {attribute:<13} {counts['feed']:>7} {counts['image']:>7} {counts['none']:>7}"
+              for attribute, counts in labels.coverage.items()]
+    if not any(counts["feed"] or counts["image"] for counts in labels.coverage.values()):
+        lines.append("  (no labels: built before labels were kept, or nothing in the feed names them and there is no "
+                     "head; `fashionbot index build` labels a catalog)")
+    products = len({row["id"] for row in labels.contradicted})
+    lines.append(f"\ncontradicted   {products} products: their images show another label than their feed's")
+    for row in labels.contradicted[:CONTRADICTIONS_SHOWN]:
+        lines.append(f"  {row['id']}  {row['attribute']}: feed {row['feed']!r}, image {row['image']!r} "
+                     f"({row['image_confidence']:.2f}; labelled by the {row.get('won', 'feed')})")
+    if len(labels.contradicted) > CONTRADICTIONS_SHOWN:
+        lines.append(f"  … and {len(labels.contradicted) - CONTRADICTIONS_SHOWN} more (--json lists them all)")
+    return "\n".join(lines)
 
 
 def recommend(settings: RecommenderSettings, images: list[Path], k: int, as_json: bool) -> int:

@@ -58,11 +58,15 @@ def index_build(
 
 
 @index_app.command("info")
-def index_info(directory: Annotated[Path, typer.Argument(help="index directory")]) -> None:
-    """Print an index's manifest."""
+def index_info(
+    directory: Annotated[Path, typer.Argument(help="index directory")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Print an index's manifest, where its labels came from (feed / image / none), and the products whose
+    images contradict their feed's labels."""
     from .catalog_commands import info
 
-    raise typer.Exit(info(directory))
+    raise typer.Exit(info(directory, as_json))
 
 
 @catalog_app.command("check")
@@ -134,6 +138,7 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 SAMPLE = SHARED / "fashion-sample"
 REAL_TRAINING = SHARED / "clothing-dataset"  # real photos for training (never the evaluation's real-photos)
 REAL_EVALUATION = SHARED / "real-photos"
+REAL_FEEDS = SHARED / "real-feeds"
 Artifact = Annotated[str, typer.Option(help="head artifact: auto (the shipped one), a file, or none")]
 CacheRoot = Annotated[Path, typer.Option(help="feature cache directory")]
 
@@ -189,13 +194,15 @@ def evaluate(
                                                           "images/); never trained on")] = REAL_EVALUATION,
     framing: Annotated[str, typer.Option(help="how the head's engine frames photos: auto (what it was trained "
                                               "with) or views joined by +")] = "auto",
+    real_feeds: Annotated[Path | None, typer.Option(help="shops' feeds whose label coverage to report")] = REAL_FEEDS,
 ) -> None:
     """Retrieval quality on photos of held-out products (both generators) and real photos: the plain backbone vs
-    the learned head vs the shipped head + re-ranking, and whether the shipped model is ever worse."""
+    the learned head vs the shipped head + re-ranking, on the sample's labels and on a foreign shop's; whether
+    the shipped model is ever worse; where catalogs' labels come from."""
     _require_training_extra()
     from .research import eval_command
 
-    raise typer.Exit(eval_command(sample, backbone, device, artifact, out, cache, real_photos, framing))
+    raise typer.Exit(eval_command(sample, backbone, device, artifact, out, cache, real_photos, framing, real_feeds))
 
 
 @app.command("map")

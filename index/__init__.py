@@ -3,7 +3,7 @@
 from .build import IndexWriter
 from .choose import INDEX_TYPES, choose_index_key
 from .errors import CatalogIndexError, FingerprintMismatchError, IndexFormatError, IndexNotFoundError
-from .records import CatalogLabels, Filters, collection_slug
+from .records import CatalogLabels, Filters, LabelReport, collection_slug
 from .search import CatalogIndex, SearchHit
 from .store import Manifest
 
@@ -17,6 +17,7 @@ __all__ = [
     "IndexFormatError",
     "IndexNotFoundError",
     "IndexWriter",
+    "LabelReport",
     "Manifest",
     "SearchHit",
     "choose_index_key",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import faiss
@@ -13,7 +13,7 @@ import numpy as np
 from catalog.product import Product
 
 from .choose import choose_index_key
-from .records import write_records
+from .records import read_label_report, relabel_records, write_records
 from .store import PRODUCTS, VECTORS, Manifest, new_build_dir, publish
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,10 @@ class IndexWriter:
         self._chunks.append(vectors)
         self.count += len(products)
 
+    def relabel(self, products: Iterable[Product]) -> None:
+        """Give products already added their final labels (every image's row), before :meth:`commit`."""
+        relabel_records(self.directory / PRODUCTS, products)
+
     def commit(self, *, source: str = "", source_hash: str = "", skipped: int = 0,
                build_seconds: float = 0.0) -> Manifest:
         if self.count == 0:
@@ -65,9 +69,11 @@ class IndexWriter:
         key = choose_index_key(self.count, self.dim, self.index_type)
         index = build_vectors_index(vectors, key)
         faiss.write_index(index, str(self.directory / VECTORS))
+        labels = read_label_report(self.directory / PRODUCTS)
         manifest = Manifest(fingerprint=self.fingerprint, count=self.count, dim=self.dim, index_key=key,
                             engine=self.engine, source=source, source_hash=source_hash, skipped=skipped,
-                            build_seconds=round(build_seconds, 3))
+                            build_seconds=round(build_seconds, 3),
+                            labels={"coverage": labels.coverage, "contradicted": len(labels.contradicted)})
         manifest.write(self.directory)
         final = publish(self.directory)
         log.info("published index %s: %d items, %s", final.name, self.count, key)

@@ -7,7 +7,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,9 +150,18 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _usage(product: Product) -> str | None:
-    usage = product.extra.get("usage")
-    return usage.strip().lower() if usage else None
+def filter_values(product: Product) -> dict[str, str | None]:
+    """What a product's filterable columns hold: its normalised labels (the heads' vocabulary, lower case) where
+    it has them, else its shop's own text, so that filters speak one vocabulary on any shop's catalog."""
+    kind = [value for name in ("sub_category", "category") if (value := product.label(name))]
+    return {"gender": normalise_gender(product.label("gender") or product.gender),
+            "color": (product.label("colour") or product.color or "").lower() or None,
+            "product_type": (" > ".join(kind) if kind else product.product_type or "").lower() or None,
+            "usage": _lower(product.label("usage") or product.extra.get("usage"))}
+
+
+def _lower(text: str | None) -> str | None:
+    return text.strip().lower() or None if text else None
 
 
 def _collections(product: Product) -> str | None:
@@ -173,6 +182,48 @@ class CatalogLabels:
     currencies: tuple[str, ...] = ()  # most common first
 
 
+LABELLED = ("category", "sub_category", "colour", "gender", "usage")
+# One row per product (its first embedded image): every row of a product holds the same record.
+_ONE_ROW_EACH = "faiss_id IN (SELECT MIN(faiss_id) FROM products GROUP BY product_id)"
+
+
+@dataclass(frozen=True)
+class LabelReport:
+    """Where a build's products got their labels: per attribute, how many from the feed, from the image, or
+    none; and each product whose packshots contradict its feed (a shop can fix those)."""
+
+    coverage: dict[str, dict[str, int]]
+    contradicted: list[dict]  # {"id", "attribute", "feed", "image", "image_confidence", "won"}
+
+    def to_dict(self) -> dict:
+        return {"coverage": self.coverage, "contradicted": self.contradicted}
+
+
+def label_report(query: Callable[[str, Sequence], list[tuple]]) -> LabelReport:
+    """The label report of a products table, read with ``query(sql, params)`` (builds from before labels: all
+    none)."""
+    coverage: dict[str, dict[str, int]] = {}
+    for attribute in LABELLED:
+        rows = query(f"SELECT json_extract(record, '$.labels.{attribute}.source') AS source, COUNT(*) "
+                     f"FROM products WHERE {_ONE_ROW_EACH} GROUP BY source", [])
+        counts = {str(source or "none"): count for source, count in rows}
+        coverage[attribute] = {source: counts.get(source, 0) for source in ("feed", "image", "none")}
+    rows = query(f"SELECT product_id, json_extract(record, '$.label_conflicts') FROM products WHERE {_ONE_ROW_EACH} "
+                 "AND json_extract(record, '$.label_conflicts') NOT IN ('{}') ORDER BY product_id", [])
+    contradicted = [{"id": product_id, "attribute": attribute, **conflict}
+                    for product_id, conflicts in rows for attribute, conflict in json.loads(conflicts).items()]
+    return LabelReport(coverage, contradicted)
+
+
+def read_label_report(path: Path) -> LabelReport:
+    """The label report of the products table at ``path`` (a build being written)."""
+    connection = sqlite3.connect(path)
+    try:
+        return label_report(lambda sql, params: connection.execute(sql, params).fetchall())
+    finally:
+        connection.close()
+
+
 def write_records(path: Path, products: Iterable[Product], first_id: int = 0,
                   views: Iterable[int] | None = None) -> int:
     """Append products with consecutive FAISS ids from ``first_id``, each row the ``views`` entry's image of
@@ -183,13 +234,26 @@ def write_records(path: Path, products: Iterable[Product], first_id: int = 0,
             connection.executescript(_SCHEMA)
         products = list(products)
         rows = [
-            (first_id + offset, p.id, normalise_gender(p.gender), (p.color or "").lower() or None,
-             (p.product_type or "").lower() or None, _usage(p), json.dumps(p.to_dict(), ensure_ascii=False),
+            (first_id + offset, p.id, *filter_values(p).values(), json.dumps(p.to_dict(), ensure_ascii=False),
              view, (p.brand or "").strip().lower() or None, p.price_amount, p.price_currency, _collections(p))
             for offset, (p, view) in enumerate(zip(products, views or [0] * len(products), strict=True))
         ]
         with connection:
             connection.executemany("INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return len(rows)
+    finally:
+        connection.close()
+
+
+def relabel_records(path: Path, products: Iterable[Product]) -> int:
+    """Rewrite the record and label columns of every row (image) of each product, as it now is: labels decided
+    once all of a product's images were seen. Returns how many products were rewritten."""
+    connection = sqlite3.connect(path)
+    try:
+        rows = [(*filter_values(p).values(), json.dumps(p.to_dict(), ensure_ascii=False), p.id) for p in products]
+        with connection:
+            connection.executemany("UPDATE products SET gender = ?, color = ?, product_type = ?, usage = ?, "
+                                   "record = ? WHERE product_id = ?", rows)
         return len(rows)
     finally:
         connection.close()
@@ -244,6 +308,9 @@ class ProductRecords:
                                f"GROUP BY {currency} ORDER BY n DESC", [])
             self._labels = CatalogLabels(**found, currencies=tuple(code for code, _ in rows))
         return self._labels
+
+    def label_report(self) -> LabelReport:
+        return label_report(self._query)
 
     def _matching_ids(self, filters: Filters) -> np.ndarray:
         """FAISS ids of the products that pass the filters, ascending (read-only: it is shared by callers)."""

@@ -13,7 +13,7 @@ from catalog.product import Product
 
 from .choose import hnsw_ef_search, ivf_nprobe, refine_k_factor
 from .errors import FingerprintMismatchError
-from .records import CatalogLabels, Filters, ProductRecords
+from .records import CatalogLabels, Filters, LabelReport, ProductRecords
 from .store import PRODUCTS, VECTORS, Manifest, resolve_build
 
 log = logging.getLogger(__name__)
@@ -173,6 +173,10 @@ class CatalogIndex:
 
     def labels(self) -> CatalogLabels:
         return self._records.labels()
+
+    def label_report(self) -> LabelReport:
+        """Where the products' labels came from, and the products whose packshots contradict their feed."""
+        return self._records.label_report()
 
     def centroid(self, filters: Filters) -> np.ndarray | None:
         """The unit mean of the matching products' vectors (what a collection looks like); None for no match."""

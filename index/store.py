@@ -44,6 +44,9 @@ class Manifest:
     source_hash: str = ""
     skipped: int = 0
     build_seconds: float = 0.0
+    # Where the products' labels came from ({"coverage": attribute → {"feed", "image", "none"}, "contradicted":
+    # products whose packshots contradict their feed}); builds from before labels have none.
+    labels: dict = field(default_factory=dict)
     built_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     format_version: int = FORMAT_VERSION
 

@@ -18,11 +18,17 @@ def sub_category(product: Product) -> str:
     return parts[-2] if len(parts) >= 2 else ""
 
 
+def _normalised_first(attribute: str, shop_text: Callable[[Product], str]) -> Callable[[Product], str]:
+    """The product's label in the heads' vocabulary when its build gave it one (any shop's words), else what
+    its own text says (the demo catalog's words are the heads', so it reads the same either way)."""
+    return lambda product: product.label(attribute) or shop_text(product)
+
+
 # attribute → how a catalog product carries it ("" when it does not)
 PRODUCT_LABELS: dict[str, Callable[[Product], str]] = {
-    "category": article_type,
-    "colour": lambda product: product.color or "",
-    "gender": lambda product: product.gender or "",
-    "usage": lambda product: product.extra.get("usage") or "",
-    "sub_category": sub_category,
+    "category": _normalised_first("category", article_type),
+    "colour": _normalised_first("colour", lambda product: product.color or ""),
+    "gender": _normalised_first("gender", lambda product: product.gender or ""),
+    "usage": _normalised_first("usage", lambda product: product.extra.get("usage") or ""),
+    "sub_category": _normalised_first("sub_category", sub_category),
 }

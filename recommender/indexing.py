@@ -13,16 +13,20 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from catalog import FeedReport, ImageFetcher, ImageResult, Product, read_feed
+from catalog.vocabulary import feed_labels
 from engine import Engine
+from engine.heads import Attributes
 from engine.prefetch import decode_ahead
 from index import IndexWriter, Manifest
+
+from .labelling import ViewVotes, reconcile
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,8 @@ class BuildReport:
     index_dir: Path | None = None
     manifest: Manifest | None = None
     vectors: int = 0  # one per embedded image
+    # {"coverage": attribute → {"feed", "image", "none"}, "contradicted": how many products} (the manifest's)
+    labels: dict = field(default_factory=dict)
 
     @property
     def items_per_s(self) -> float:
@@ -58,7 +64,17 @@ class BuildReport:
         if self.skipped:
             reasons = Counter(_reason_kind(reason) for _, reason in self.skipped)
             text += f", skipped {len(self.skipped)}: " + ", ".join(f"{n} {r}" for r, n in reasons.most_common())
+        if self.labels.get("coverage"):
+            text += "; labels " + label_coverage_text(self.labels["coverage"])
+            if self.labels.get("contradicted"):
+                text += f", {self.labels['contradicted']} contradicted by their images (fashionbot index info)"
         return text
+
+
+def label_coverage_text(coverage: dict[str, dict[str, int]]) -> str:
+    """'category 30 feed + 8 image, 2 none; colour …': where each attribute's labels came from."""
+    return "; ".join(f"{attribute} {counts.get('feed', 0)} feed + {counts.get('image', 0)} image, "
+                     f"{counts.get('none', 0)} none" for attribute, counts in coverage.items())
 
 
 def _reason_kind(reason: str) -> str:
@@ -114,7 +130,7 @@ def build_index(feed_path: Path, out_dir: Path, engine: Engine, *, index_type: s
 
     with IndexWriter(out_dir, fingerprint=engine.fingerprint, dim=engine.dim, engine=engine.describe(),
                      index_type=index_type) as writer:
-        tally = BuildTally(writer, len(views), started, progress)
+        tally = BuildTally(writer, len(views), started, progress, head_vocabularies(engine))
 
         def fetched(results: Iterable[ImageResult]) -> Iterator[tuple[ProductView, bytes]]:
             for result in results:
@@ -135,27 +151,53 @@ def build_index(feed_path: Path, out_dir: Path, engine: Engine, *, index_type: s
                 else:
                     tally.failed(view.product.id, f"image: {error}")
             if ready:
-                tally.add(engine.embed_tensors(batch), ready)
+                tally.add(*engine.embed_with_attributes(batch), ready)
             tally.advanced(len(chunk))
         return tally.finish(feed, feed_path, skipped)
 
 
-class BuildTally:
-    """The part both build paths share (here and on Ray): embedded views go into the writer, failed images are
-    remembered per product, progress is reported, and the end publishes the build and says what was skipped."""
+def head_vocabularies(engine: Engine) -> dict[str, list[str]] | None:
+    """The labels each of the engine's attribute heads predicts; None without a head."""
+    return engine.head.head.spec.vocabularies if engine.head is not None else None
 
-    def __init__(self, writer: IndexWriter, total: int, started: float, progress: ProgressCallback | None) -> None:
+
+class BuildTally:
+    """The part both build paths share (here and on Ray): embedded views go into the writer labelled, failed
+    images are remembered per product, progress is reported, and the end publishes the build and says what was
+    skipped and where the labels came from.
+
+    Labels: each product's feed labels reconciled with the mean of its images' attribute probabilities (with a
+    head, ``vocabularies``). A product's images may come in different batches, so each row is written with the
+    labels of the images seen so far, and the products with more than one image are relabelled once all are in:
+    one UPDATE per such product at the end, none for the usual single image, and the result does not depend on
+    the order images arrive in."""
+
+    def __init__(self, writer: IndexWriter, total: int, started: float, progress: ProgressCallback | None,
+                 vocabularies: Mapping[str, Sequence[str]] | None = None) -> None:
         self.writer, self.total, self.started, self.progress = writer, total, started, progress
         self.failures: dict[str, str] = {}  # product id → why its first failed image failed
         self.indexed: set[str] = set()
         self.done = 0  # views embedded or given up on
+        self.votes = ViewVotes(vocabularies) if vocabularies else None
 
     def failed(self, product_id: str, reason: str) -> None:
         self.failures.setdefault(product_id, reason)
 
-    def add(self, vectors: np.ndarray, views: list[ProductView]) -> None:
-        self.writer.add(vectors, [view.product for view in views], views=[view.number for view in views])
+    def add(self, vectors: np.ndarray, attributes: Sequence[Attributes | np.ndarray] | None,
+            views: list[ProductView]) -> None:
+        """Embedded views, with each one's attributes (or their :meth:`ViewVotes.row`) when there is a head."""
+        if self.votes is not None and attributes is not None:
+            for view, seen in zip(views, attributes, strict=True):
+                self.votes.add(view.product.id, seen)
+        self.writer.add(vectors, [self.labelled(view.product) for view in views],
+                        views=[view.number for view in views])
         self.indexed.update(view.product.id for view in views)
+
+    def labelled(self, product: Product) -> Product:
+        """The product with its labels: its feed's, reconciled with what its images seen so far show."""
+        image = self.votes.mean(product.id) if self.votes is not None else None
+        labels, conflicts = reconcile(feed_labels(product), image)
+        return replace(product, labels=labels, label_conflicts=conflicts)
 
     def advanced(self, count: int) -> None:
         self.done += count
@@ -170,6 +212,9 @@ class BuildTally:
         if self.writer.count == 0:
             raise ValueError(f"none of the {len(feed.products)} products in {feed_path} could be indexed "
                              f"({len(skipped)} skipped); the previous index is unchanged")
+        if self.votes is not None:
+            votes = self.votes
+            self.writer.relabel(self.labelled(product) for product in feed.products if votes.views(product.id) > 1)
         seconds = time.perf_counter() - self.started
         manifest = self.writer.commit(source=str(feed_path), source_hash=feed.source_hash, skipped=len(skipped),
                                       build_seconds=seconds)
@@ -178,8 +223,11 @@ class BuildTally:
         partly = len([pid for pid in self.failures if pid in self.indexed])
         if partly:
             log.info("%d indexed products had an image that did not load; they are found by their others", partly)
+        log.info("labels: %s; %d products contradicted by their images", label_coverage_text(
+            manifest.labels.get("coverage", {})), manifest.labels.get("contradicted", 0))
         return BuildReport(indexed=len(self.indexed), skipped=skipped, seconds=seconds,
-                           index_dir=self.writer.directory, manifest=manifest, vectors=self.writer.count)
+                           index_dir=self.writer.directory, manifest=manifest, vectors=self.writer.count,
+                           labels=manifest.labels)
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

@@ -7,8 +7,9 @@ one row, and the rows flow through two ``map_batches`` stages:
 
 1. fetch (tasks): :func:`catalog.fetch_all` per batch (cache, retries, the private-address guard);
 2. embed (actors, one :class:`~engine.Engine` each, loaded in ``__init__``; ``num_gpus=1`` per actor when the
-   cluster has GPUs): ``Engine.prepare_bytes`` then ``Engine.embed_tensors``; a row whose image did not load
-   or decode comes back with its reason and no vector.
+   cluster has GPUs): ``Engine.prepare_bytes`` then ``Engine.embed_with_attributes``; a row whose image did not
+   load or decode comes back with its reason and no vector; with a head, each row also brings its attribute
+   probabilities (one flat row, :meth:`recommender.labelling.ViewVotes.row`), which label the product.
 
 The driver writes what comes back with the same :class:`index.IndexWriter`, skip reasons and "nothing indexed"
 refusal as the single-process build, so the result is the same index (same rows, vectors within float
@@ -34,7 +35,8 @@ from catalog import Product, fetch_all
 from engine import Engine, EngineConfig
 from index import IndexWriter
 
-from .indexing import MAX_VIEWS, BuildReport, BuildTally, ProgressCallback, read_views
+from .indexing import MAX_VIEWS, BuildReport, BuildTally, ProgressCallback, head_vocabularies, read_views
+from .labelling import ViewVotes
 
 try:
     import ray
@@ -101,22 +103,23 @@ def build_index_ray(feed_path: Path, out_dir: Path, engine: Engine, *, address: 
             description["device"] = "cuda"
         with IndexWriter(out_dir, fingerprint=engine.fingerprint, dim=engine.dim, engine=description,
                          index_type=index_type) as writer:
-            tally = BuildTally(writer, len(views), started, progress)
+            tally = BuildTally(writer, len(views), started, progress, head_vocabularies(engine))
             if views:
                 results = _pipeline(views, engine, plan, cache_dir=cache_dir, fetch_concurrency=fetch_concurrency,
                                     allow_private_hosts=allow_private_hosts)
                 for batch in results.iter_batches(batch_format="numpy", batch_size=None):
-                    ready, vectors = [], []
-                    for position, error, vector in zip(batch["position"], batch["error"], batch["vector"],
-                                                       strict=True):
+                    ready, vectors, probabilities = [], [], []
+                    for row, (position, error) in enumerate(zip(batch["position"], batch["error"], strict=True)):
                         view = views[int(position)]
                         if error:
                             tally.failed(view.product.id, str(error))
                         else:
                             ready.append(view)
-                            vectors.append(vector)
+                            vectors.append(batch["vector"][row])
+                            if "probabilities" in batch:
+                                probabilities.append(batch["probabilities"][row])
                     if ready:
-                        tally.add(np.stack(vectors), ready)
+                        tally.add(np.stack(vectors), probabilities or None, ready)
                     tally.advanced(len(batch["position"]))
             return tally.finish(feed, feed_path, skipped)
     finally:
@@ -187,10 +190,13 @@ class EmbedActor:
         if self.engine.fingerprint != fingerprint:
             raise RuntimeError(f"this worker's engine computes fingerprint {self.engine.fingerprint}, the driver's "
                                f"{fingerprint}: install the same fashionbot, weights and head on every node")
+        vocabularies = head_vocabularies(self.engine)
+        self.votes = ViewVotes(vocabularies) if vocabularies else None  # only to flatten attributes into rows
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         errors = [str(error) for error in batch["error"]]
         vectors = np.zeros((len(errors), self.engine.dim), dtype=np.float32)
+        probabilities = np.zeros((len(errors), self.votes.width if self.votes is not None else 0), np.float32)
         loaded = [row for row, error in enumerate(errors) if not error]
         if loaded:
             tensors, decode_errors = self.engine.prepare_bytes([bytes(batch["data"][row]) for row in loaded])
@@ -201,5 +207,8 @@ class EmbedActor:
                 else:
                     errors[row] = f"image: {error}"
             if good:
-                vectors[good] = self.engine.embed_tensors(tensors)
-        return {"position": batch["position"], "error": np.array(errors, dtype=object), "vector": vectors}
+                vectors[good], attributes = self.engine.embed_with_attributes(tensors)
+                if self.votes is not None and attributes is not None:
+                    probabilities[good] = np.stack([self.votes.row(seen) for seen in attributes])
+        found = {"position": batch["position"], "error": np.array(errors, dtype=object), "vector": vectors}
+        return found | ({"probabilities": probabilities} if self.votes is not None else {})

@@ -22,6 +22,14 @@ def engine():
 
 
 @pytest.fixture(scope="session")
+def head_engine():
+    """The shipped configuration: the packaged backbone with the shipped head (attributes, labels, re-rank)."""
+    from engine import Engine, EngineConfig
+
+    return Engine.load(EngineConfig(backbone="tf_efficientnet_lite0", device="cpu", batch_size=16, artifact="auto"))
+
+
+@pytest.fixture(scope="session")
 def test_data() -> Path:
     return TEST_DATA
 

@@ -5,27 +5,38 @@ Queries are photos, never catalog images: the held-out products photographed by 
 (``easy``, ``hard``: what training learned from, so an optimistic row) and by the independent generator
 (``indep-easy``, ``indep-hard``: what models are chosen on), and real photos that other people took
 (``real``, scored on labels only). The catalog holds all products, held-out ones included.
+
+Each catalog is scored twice: as the sample labels it (``native``) and relabelled as another shop's Merchant feed
+would label it (``foreign vocabulary``, `foreign_feed.py`). Both are labelled as an index build labels them (the
+feed's labels reconciled with what the packshot shows) and both are judged by the sample's own labels: the same
+photo of the same product is right or wrong whatever the shop calls it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from catalog.product import Product
+from catalog.vocabulary import feed_labels
 from engine import Engine, EngineConfig
 from engine.embed import DEFAULT_QUERY_FRAMING
-from engine.heads import FashionHead, HeadArtifact
+from engine.heads import Attributes, FashionHead, HeadArtifact
+from index import SearchHit
 from recommender.attributes import PRODUCT_LABELS
 from recommender.closeness import similarity_floor
+from recommender.labelling import reconcile
 from recommender.rerank import rerank
 
 from .cache import ViewRecipe, compute_features, held_out_digest, query_features
 from .calibration import best_similarity, non_fashion_photos
+from .foreign_feed import relabel
+from .label_coverage import Coverage, catalog_coverage, coverage_table, real_feeds_coverage
 from .metrics import (
     REAL,
     EvalQuery,
@@ -47,7 +58,11 @@ RERANK_POOL_EVAL = 100
 # The rows the shipped model must never lose on against the plain backbone, and by which metrics.
 GUARDED_PRESETS = ("indep-easy", "indep-hard", REAL, "easy", "hard")
 GUARDED_METRICS = ("exact_r@1", "type_p@5")
+FOREIGN = "foreign vocabulary"
 SHIPPED = "shipped: head + re-rank"
+# Issue 19: a shop's vocabulary may cost at most this much against the sample's own, on these metrics.
+FOREIGN_TOLERANCE = 0.01
+FOREIGN_METRICS = ("type_p@5", "colour_p@5")
 
 
 @dataclass
@@ -59,6 +74,8 @@ class SampleEvaluation:
     notes: list[str]
     pictures: list[Path] = field(default_factory=list)
     closeness: dict[str, float] = field(default_factory=dict)  # "nothing close": floor and refused shares
+    foreign: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # table's rows, foreign catalog
+    coverage: list[Coverage] = field(default_factory=list)
 
     def baseline(self) -> dict[str, dict[str, float]]:
         """Per photo set and metric, the best any plain-backbone framing reached."""
@@ -67,28 +84,56 @@ class SampleEvaluation:
                          for metric in GUARDED_METRICS if any(metric in rows.get(preset, {}) for rows in plain)}
                 for preset in GUARDED_PRESETS if any(preset in rows for rows in plain)}
 
-    def comparison(self) -> list[tuple[str, str, float, float]]:
-        """(photos, metric, best plain backbone, shipped) for every guarded row."""
-        if SHIPPED not in self.table:
+    def comparison(self, table: dict[str, dict[str, dict[str, float]]] | None = None
+                   ) -> list[tuple[str, str, float, float]]:
+        """(photos, metric, best plain backbone, shipped) for every guarded row, of the native catalog's shipped
+        rows or ``table``'s (the foreign catalog's: its plain rows are the native ones, rank for rank)."""
+        rows = self.table if table is None else table
+        if SHIPPED not in rows:
             return []
-        shipped = self.table[SHIPPED]
+        shipped = rows[SHIPPED]
         return [(preset, metric, value, shipped[preset][metric])
                 for preset, metrics in self.baseline().items() for metric, value in metrics.items()
                 if metric in shipped.get(preset, {})]
 
     def never_worse(self, tolerance: float = 0.0) -> bool:
-        return all(shipped >= plain - tolerance for _, _, plain, shipped in self.comparison())
+        """The shipped model against the plain backbone, on the sample's words and on a foreign shop's."""
+        return all(shipped >= plain - tolerance
+                   for _, _, plain, shipped in self.comparison() + self.comparison(self.foreign))
+
+    def vocabulary_gap(self) -> list[tuple[str, str, str, float, float]]:
+        """(approach, photos, metric, native, foreign vocabulary) for every row scored on both catalogs."""
+        return [(approach, preset, metric, self.table[approach][preset][metric], values[metric])
+                for approach, by_preset in self.foreign.items() for preset, values in by_preset.items()
+                for metric in FOREIGN_METRICS if metric in values and approach in self.table]
+
+    def foreign_as_good(self) -> bool:
+        return all(foreign >= native - FOREIGN_TOLERANCE for *_, native, foreign in self.vocabulary_gap())
 
     def report(self) -> str:
         lines = [*self.notes, "", format_table(self.table)]
-        if self.comparison():
-            lines += ["", "never worse than the plain backbone (its best framing per row):", "",
+        for catalog, table in (("", self.table), (", foreign vocabulary", self.foreign)):
+            compared = self.comparison(table)
+            if not compared:
+                continue
+            lines += ["", f"never worse than the plain backbone (its best framing per row){catalog}:", "",
                       "| photos | metric | plain backbone (best framing) | shipped | difference |",
                       "|---|---|---|---|---|"]
             lines += [f"| {preset} | {metric} | {plain:.3f} | {shipped:.3f} | {shipped - plain:+.3f}"
-                      f"{'' if shipped >= plain else ' ✗'} |" for preset, metric, plain, shipped in self.comparison()]
+                      f"{'' if shipped >= plain else ' ✗'} |" for preset, metric, plain, shipped in compared]
+        if self.comparison():
             lines.append("\nverdict: " + ("the shipped model matches or beats the plain backbone on every row"
                                           if self.never_worse() else "WORSE than the plain backbone on a row (✗)"))
+        if self.vocabulary_gap():
+            lines += ["", "native vs foreign vocabulary (the same products and photos, judged by the sample's labels; "
+                      f"✗: more than {FOREIGN_TOLERANCE} below native):", "", _gap_table(self.vocabulary_gap())]
+            lines.append("\nverdict: " + (f"a foreign shop's vocabulary costs at most {FOREIGN_TOLERANCE} on every row"
+                                          if self.foreign_as_good() else
+                                          f"a foreign shop's vocabulary costs more than {FOREIGN_TOLERANCE} (✗)"))
+        if self.coverage:
+            lines += ["", "label coverage: the sample's catalogs as a build labels them (packshots local), and the "
+                      "real feeds from their own text (their images are URLs, not fetched offline):", "",
+                      coverage_table(self.coverage)]
         if self.closeness:
             shares = dict(self.closeness)
             lines += ["", f"nothing close (best match below {shares.pop('floor'):.3f}), share of photos answered so:",
@@ -104,15 +149,33 @@ class SampleEvaluation:
         return "\n".join(lines)
 
 
+def _gap_table(gap: Sequence[tuple[str, str, str, float, float]]) -> str:
+    """One row per approach and photo set: each metric native, foreign and the difference."""
+    rows: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
+    for approach, preset, metric, native, foreign in gap:
+        rows.setdefault((approach, preset), {})[metric] = (native, foreign)
+    lines = ["| approach | photos | " + " | ".join(f"{metric} native | foreign | difference"
+                                                   for metric in FOREIGN_METRICS) + " |",
+             "|---|---|" + "---|---|---|" * len(FOREIGN_METRICS)]
+    for (approach, preset), values in rows.items():
+        cells = [f"{native:.3f} | {foreign:.3f} | {foreign - native:+.3f}"
+                 f"{' ✗' if foreign < native - FOREIGN_TOLERANCE else ''}" for native, foreign in values.values()]
+        lines.append(f"| {approach} | {preset} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", device: str = "auto",
                     artifact: Path | None = None, real_photos: Path | None = None,
                     cache_root: Path = Path("var/features"), out_dir: Path = Path("var/eval"),
-                    fraction: float = 0.2, seed: int = 0, query_framing: str = "auto") -> SampleEvaluation:
+                    fraction: float = 0.2, seed: int = 0, query_framing: str = "auto",
+                    real_feeds: Path | None = None) -> SampleEvaluation:
     """The plain backbone (whole frame and the default framing) and, with ``artifact`` (a head file), the learned
-    head with and without re-ranking, on every photo set."""
+    head with and without re-ranking, on every photo set; the plain backbone and the shipped model again on the
+    foreign-vocabulary catalog; label coverage of both catalogs and of the feeds in ``real_feeds``."""
     rows = load_styles(Path(sample) / "styles.csv")
     _, holdout = split_holdout(rows, fraction=fraction, seed=seed)
     products = styles_to_products(rows, Path(sample) / "images")
+    foreign = relabel(products, seed=seed)
     held = [product for product in products if product.id in {row.id for row in holdout}]
     queries = training_generator_queries(held, seed=seed) + independent_queries(held, seed=seed)
     if real_photos is not None and Path(real_photos).is_dir():
@@ -121,14 +184,22 @@ def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", de
     notes = [f"catalog: all {len(products)} products of {sample}; queries: {len(held)} held-out products (split "
              f"fraction {fraction}, seed {seed}) photographed by the training generator (easy, hard) and by the "
              f"independent one (indep-easy, indep-hard), and {sum(q.preset == REAL for q in queries)} real photos "
-             f"({real_photos}; real: labels only, gender Unisex agrees with either)."]
+             f"({real_photos}; real: labels only, gender Unisex agrees with either).",
+             f"foreign vocabulary: the same products and images labelled as another shop's Merchant feed would "
+             f"(training/foreign_feed.py, seed {seed}): GMC gender, Google categories as ids and as paths, product "
+             f"types and colours in Russian, Spanish or other English words, no usage, titles without the sample's "
+             f"label words; judged by the sample's labels."]
 
     table: dict[str, dict[str, dict[str, float]]] = {}
+    foreign_table: dict[str, dict[str, dict[str, float]]] = {}
+    catalogs = {"native": labelled(products, None), FOREIGN: labelled(foreign, None)}  # no head: the feed's labels
     for framing in ("whole", DEFAULT_QUERY_FRAMING):
         engine = Engine.load(EngineConfig(backbone=backbone, device=device, artifact=None, query_framing=framing))
         catalog, photos = _features(engine, products, queries, cache_root, key)
-        table[f"plain {engine.backbone_name}, {framing}"] = retrieval_metrics(
-            queries, rank_catalog(unit(photos), unit(catalog), products, 11))
+        name = f"plain {engine.backbone_name}, {framing}"
+        table[name] = retrieval_metrics(queries, rank_catalog(unit(photos), unit(catalog), products, 11))
+        foreign_table[name] = retrieval_metrics(queries, judged(
+            rank_catalog(unit(photos), unit(catalog), catalogs[FOREIGN], 11), products))
     heads: dict[str, dict] = {}
     pictures: list[Path] = []
     closeness: dict[str, float] = {}
@@ -143,22 +214,58 @@ def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", de
         head = trained.head
         weights = trained.training.get("rerank", {})
         keep = int(trained.training.get("rerank_keep_top", 0))
-        catalog_vectors, _ = head.infer(catalog)
+        catalog_vectors, packshot_probabilities = head.infer(catalog)
+        packshots = attributes_rows(packshot_probabilities, head.spec.vocabularies)
+        catalogs = {"native": labelled(products, packshots), FOREIGN: labelled(foreign, packshots)}
         vectors, probabilities = head.infer(photos)
-        hits = rank_catalog(vectors, catalog_vectors, products, RERANK_POOL_EVAL)
-        table[f"learned head, {engine.framing}"] = retrieval_metrics(queries, [row[:11] for row in hits])
-        if any(weights.values()):
-            rows_attributes = attributes_rows(probabilities, head.spec.vocabularies)
-            hits = [rerank(row, attributes, weights, keep) for row, attributes in zip(hits, rows_attributes,
-                                                                                      strict=True)]
-        table[SHIPPED] = retrieval_metrics(queries, [row[:11] for row in hits])
+        table[f"learned head, {engine.framing}"] = retrieval_metrics(
+            queries, rank_catalog(vectors, catalog_vectors, products, 11))
+        photo_attributes = attributes_rows(probabilities, head.spec.vocabularies) if any(weights.values()) else None
+        table[SHIPPED] = retrieval_metrics(queries, judged(shipped_ranking(
+            vectors, catalog_vectors, catalogs["native"], photo_attributes, weights, keep), products))
+        foreign_table[SHIPPED] = retrieval_metrics(queries, judged(shipped_ranking(
+            vectors, catalog_vectors, catalogs[FOREIGN], photo_attributes, weights, keep), products))
         notes.append(f"shipped: {trained.training.get('name', '?')} on {engine.backbone_name}"
                      f"{' (last stage fine-tuned)' if trained.backbone_state else ''}, photos framed {engine.framing}, "
                      f"vectors blend backbone and projection (raw_weight {head.spec.raw_weight:g}), re-rank {weights} "
                      f"keeping the visual top {keep} (all chosen on validation photos training never used)")
         heads, pictures = _head_report(queries, probabilities, head.spec.vocabularies, out_dir)
         closeness = _closeness(engine, head, queries, vectors, catalog_vectors, products)
-    return SampleEvaluation(table, heads, notes, pictures, closeness)
+    coverage = [catalog_coverage(f"sample, {name}", labelled_products, products)
+                for name, labelled_products in catalogs.items()]
+    if real_feeds is not None and Path(real_feeds).is_dir():
+        coverage += real_feeds_coverage(Path(real_feeds))
+    return SampleEvaluation(table, heads, notes, pictures, closeness, foreign_table, coverage)
+
+
+def labelled(products: Sequence[Product], packshots: Sequence[Attributes] | None) -> list[Product]:
+    """The products as an index build labels them: each feed's labels reconciled with what its packshot shows
+    (``packshots``, one per product, from the head; without a head, the feed's labels alone)."""
+    images: Sequence[Attributes | None] = packshots if packshots is not None else [None] * len(products)
+    out = []
+    for product, image in zip(products, images, strict=True):
+        labels, conflicts = reconcile(feed_labels(product), image)
+        out.append(replace(product, labels=labels, label_conflicts=conflicts))
+    return out
+
+
+def shipped_ranking(vectors: np.ndarray, catalog_vectors: np.ndarray, catalog: Sequence[Product],
+                    photo_attributes: Sequence[Attributes] | None, weights: dict[str, float],
+                    keep: int) -> list[list[SearchHit]]:
+    """The shipped search in memory: the nearest ``RERANK_POOL_EVAL`` re-ranked by the photo's attributes against
+    the catalog's labels, the top 11 kept (the photographed product and ten others)."""
+    hits = rank_catalog(vectors, catalog_vectors, catalog, RERANK_POOL_EVAL)
+    if photo_attributes is not None:
+        hits = [rerank(row, attributes, weights, keep) for row, attributes in zip(hits, photo_attributes,
+                                                                                  strict=True)]
+    return [row[:11] for row in hits]
+
+
+def judged(results: Sequence[Sequence[SearchHit]], natives: Sequence[Product]) -> list[list[SearchHit]]:
+    """Hits with the sample's own product in each one's place, so that any catalog's answers are judged by the
+    sample's labels (a product's id is the same in every relabelling)."""
+    by_id = {product.id: product for product in natives}
+    return [[replace(hit, product=by_id[hit.product.id]) for hit in row] for row in results]
 
 
 def _closeness(engine: Engine, head: FashionHead, queries: Sequence[EvalQuery], vectors: np.ndarray,

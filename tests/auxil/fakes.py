@@ -14,6 +14,7 @@ from PIL import Image
 from catalog import Product, read_feed, write_feed_csv
 from engine import decode_image
 from index import CatalogLabels, Filters, SearchHit, collection_slug
+from index.records import filter_values
 from recommender import BuildProgress, BuildReport, Query, ReindexInProgressError, Style
 from recommender.style import vote_style
 
@@ -69,14 +70,17 @@ def matches(product: Product, filters: Filters | None) -> bool:
 
 
 def _has(product: Product, name: str, value: str) -> bool:
+    """Whether the product's filterable value (its normalised label, else its own text, as the index stores it)
+    matches."""
     options = [option.lower() for option in value.split("|")]
+    stored = filter_values(product)
     if name == "gender":
-        gender = (product.gender or "").lower()
+        gender = stored["gender"] or ""
         return gender in options or (gender == "unisex" and bool({"men", "women"} & set(options)))
     if name in ("color", "product_type"):
-        return any(option in (getattr(product, name) or "").lower() for option in options)
+        return any(option in (stored[name] or "") for option in options)
     if name == "usage":
-        return product.extra.get("usage", "").lower() in options
+        return (stored["usage"] or "") in options
     if name == "brand":
         return (product.brand or "").lower() in options
     labels = [collection_slug(product.extra.get(f"custom_label_{n}", "")) for n in range(5)]
@@ -147,10 +151,11 @@ class FakeRecommender:
             return tuple(sorted({value.lower() for value in values if value}))
 
         currencies = [p.price_currency for p in self.products if p.price_currency]
-        return CatalogLabels(gender=distinct(p.gender for p in self.products),
-                             color=distinct(p.color for p in self.products),
-                             product_type=distinct(p.product_type for p in self.products),
-                             usage=distinct(p.extra.get("usage") for p in self.products),
+        stored = [filter_values(p) for p in self.products]
+        return CatalogLabels(gender=distinct(values["gender"] for values in stored),
+                             color=distinct(values["color"] for values in stored),
+                             product_type=distinct(values["product_type"] for values in stored),
+                             usage=distinct(values["usage"] for values in stored),
                              brand=distinct(p.brand for p in self.products),
                              currencies=tuple(sorted(set(currencies), key=currencies.count, reverse=True)))
 

@@ -108,3 +108,15 @@ async def test_a_shared_redis_client_is_closed_by_its_owner_only() -> None:
     own.client = Client()
     await own.aclose()  # made from the URL: its own
     assert own.client.closed == 1
+
+
+def test_a_rated_pages_types_are_the_normalised_categories_whatever_the_shop_calls_them() -> None:
+    from chat.state import Session
+
+    labelled = Product(id="uk", title="Футболка", link="https://s/uk", image_link="/x.jpg",
+                       product_type="Жінкам > Футболки",
+                       labels={"category": {"value": "Tshirts", "source": "feed", "confidence": 0.85, "evidence": ""}})
+    plain = Product(id="demo", title="Heels", link="https://s/demo", image_link="/y.jpg",
+                    product_type="Footwear > Shoes > Heels")
+    record = Session().remember([SearchHit(labelled, 0.9, 0), SearchHit(plain, 0.8, 1)], 0)
+    assert record.categories == ("Tshirts", "Heels")

@@ -36,6 +36,12 @@ def test_index_info_shows_the_manifest(demo_index):
     result = fashionbot("index", "info", str(demo_index), cwd=demo_index.parent)
     assert result.returncode == 0
     assert "count          808" in result.stdout and "tf_efficientnet_lite0" in result.stdout
+    assert "  category " in result.stdout and "contradicted" in result.stdout
+    as_json = json.loads(fashionbot("index", "info", "--json", str(demo_index), cwd=demo_index.parent).stdout)
+    coverage = as_json["labels"]["coverage"]
+    assert as_json["manifest"]["count"] == 808 and as_json["manifest"]["labels"]["coverage"] == coverage
+    assert all(sum(counts.values()) == 808 for counts in coverage.values())
+    assert coverage["gender"]["none"] == 0 and coverage["gender"]["feed"] > 800  # the demo names genders
 
 
 def test_recommend_json_finds_the_photographed_products(demo_index):

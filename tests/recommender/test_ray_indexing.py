@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -20,6 +21,18 @@ from recommender.indexing import build_index
 from ..conftest import diverse
 
 REPO = Path(__file__).resolve().parent.parent.parent
+
+
+def labels_of(root: Path) -> dict[tuple[str, int], dict]:
+    """(product id, view) → the labels its row was written with: {attribute: (value, source, confidence)}."""
+    connection = sqlite3.connect(resolve_build(root) / PRODUCTS)
+    try:
+        rows = connection.execute("SELECT product_id, view, record FROM products").fetchall()
+    finally:
+        connection.close()
+    return {(product_id, view): {name: (label["value"], label["source"], label["confidence"])
+                                 for name, label in json.loads(record)["labels"].items()}
+            for product_id, view, record in rows}
 
 
 def rows_of(root: Path) -> dict[tuple[str, int], np.ndarray]:
@@ -46,6 +59,11 @@ def tiny_feed(tmp_path, demo_products, test_data) -> Path:
         header.append("additional_image_link")
         rows[1:] = [row + [""] for row in rows[1:]]
     rows[1][header.index("additional_image_link")] = rows[2][header.index("image_link")]
+    # The product with two images says nothing of its kind, colour, gender or usage: its packshots label it.
+    for column in ("title", "product_type", "google_product_category", "color", "gender", "age_group", "usage",
+                   "article_type"):
+        if column in header:
+            rows[1][header.index(column)] = "Item" if column == "title" else ""
     shutil.copy(test_data / "truncated.jpg", tmp_path / "broken.jpg")
     for product_id, image in (("bad-1", tmp_path / "broken.jpg"), ("bad-2", tmp_path / "missing.jpg")):
         row = [""] * len(header)
@@ -57,12 +75,13 @@ def tiny_feed(tmp_path, demo_products, test_data) -> Path:
 
 
 @pytest.mark.slow
-def test_the_ray_build_equals_the_single_process_build(tmp_path_factory, tmp_path, tiny_feed, engine):
+def test_the_ray_build_equals_the_single_process_build(tmp_path_factory, tmp_path, tiny_feed, head_engine):
     pytest.importorskip("ray")
     import ray
 
     from recommender.ray_indexing import build_index_ray
 
+    engine = head_engine  # with the head: the packshots' labels come back from the workers too
     here = build_index(tiny_feed, tmp_path / "here", engine)
     updates = []
     try:
@@ -83,6 +102,14 @@ def test_the_ray_build_equals_the_single_process_build(tmp_path_factory, tmp_pat
     assert (mine.fingerprint, mine.source_hash, mine.count, mine.dim, mine.skipped) == \
         (theirs.fingerprint, theirs.source_hash, theirs.count, theirs.dim, theirs.skipped)
     assert updates[-1].done == updates[-1].total == 12
+    labelled_here, labelled_on_ray = labels_of(tmp_path / "here"), labels_of(tmp_path / "ray")
+    assert any(source == "image" for labels in labelled_here.values() for _, source, _ in labels.values())
+    for key, labels in labelled_here.items():
+        assert {name: label[:2] for name, label in labelled_on_ray[key].items()} == \
+            {name: label[:2] for name, label in labels.items()}, key
+        for name, (_, _, confidence) in labels.items():
+            assert labelled_on_ray[key][name][2] == pytest.approx(confidence, abs=0.002)
+    assert mine.labels == theirs.labels
 
 
 def test_ray_without_the_extra_names_the_install(tmp_path):
