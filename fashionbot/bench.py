@@ -119,6 +119,8 @@ def run_bench(config: BenchConfig) -> dict:
         "quick": config.faiss_items < 1_000_000,
     }
     result["raw_forward_img_s"] = round(raw_forward(engine, engine.build_batch_size, config.forward_seconds), 1)
+    result.update(raw_forward_onnx(engine, engine.build_batch_size, config.forward_seconds,
+                                   result["raw_forward_img_s"]))
     with tempfile.TemporaryDirectory(prefix="fashionbot-bench-") as scratch:
         root = Path(scratch)
         thumbs_feed = _demo_feed(root / "thumbs.csv", config.thumbs)
@@ -159,6 +161,46 @@ def raw_forward(engine, batch_size: int, seconds: float) -> float:
         engine.embed_tensors(batch)  # ends with a copy to the host, so the GPU has finished
         times.append(time.perf_counter() - started)
     return batch_size / statistics.median(times)
+
+
+def raw_forward_onnx(engine, batch_size: int, seconds: float, eager_img_s: float) -> dict:
+    """The same backbone exported to ONNX, on ONNX Runtime (fp32, and dynamic int8), timed as
+    :func:`raw_forward` times eager PyTorch: images/s, and each as a multiple of the eager figure. CPU only
+    (None on a GPU, where the runtime here has no CUDA provider). Groundwork for issue 20: nothing serves on it."""
+    keys = ("raw_forward_onnx_img_s", "raw_forward_onnx_int8_img_s")
+    if engine.device.type != "cpu":
+        return {key: None for key in keys}
+    from engine.onnx_export import OnnxBackbone, export_onnx
+
+    height, width = engine.data_config["input_size"][1:]
+    batch = np.random.default_rng(0).standard_normal((batch_size, 3, height, width), dtype=np.float32)
+    out: dict = {}
+    with tempfile.TemporaryDirectory(prefix="fashionbot-onnx-") as scratch:
+        exported = export_onnx(engine, scratch, int8=True)
+        assert exported.backbone_int8 is not None  # asked for
+        for key, path in zip(keys, (exported.backbone, exported.backbone_int8), strict=True):
+            runner = OnnxBackbone(path)
+
+            def forward(runner=runner) -> None:  # what embed_tensors does after the backbone: unit rows
+                features = runner(batch)
+                features /= np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+
+            out[key] = round(batch_size / _median_seconds(forward, seconds), 1)
+            out[key.replace("_img_s", "_ratio")] = round(out[key] / eager_img_s, 3)
+            del runner
+    return out
+
+
+def _median_seconds(forward, seconds: float) -> float:
+    for _ in range(3):
+        forward()
+    times: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(times) < 5:
+        started = time.perf_counter()
+        forward()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def _demo_feed(path: Path, count: int, images: list[Path] | None = None) -> Path:

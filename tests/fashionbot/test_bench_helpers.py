@@ -54,4 +54,9 @@ def test_bench_json_has_the_contract_keys(monkeypatch):
                 "index_img_s_photos", "index_ratio_photos", "query_p50_ms", "query_p99_ms", "query20_p95_ms",
                 "bot_peak_rss_mb", "peak_rss_mb", "faiss"):
         assert key in result, key
+    # The ONNX Runtime figures (issue 20) sit beside the eager PyTorch reference, measured in the same run.
+    for key in ("raw_forward_onnx_img_s", "raw_forward_onnx_int8_img_s"):
+        assert result[key] > 0, key
+        assert result[key.replace("_img_s", "_ratio")] == pytest.approx(result[key] / result["raw_forward_img_s"],
+                                                                       rel=0.01, abs=0.002)
     assert {"flat", "hnsw", "ivfpq"} <= set(result["faiss"])
