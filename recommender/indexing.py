@@ -20,13 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from catalog import FeedReport, ImageFetcher, ImageResult, Product, read_feed
-from catalog.vocabulary import feed_labels
 from engine import Engine
 from engine.heads import Attributes
 from engine.prefetch import decode_ahead
 from index import IndexWriter, Manifest
 
-from .labelling import ViewVotes, reconcile
+from .labelling import ViewVotes, label_product
 
 log = logging.getLogger(__name__)
 
@@ -195,9 +194,7 @@ class BuildTally:
 
     def labelled(self, product: Product) -> Product:
         """The product with its labels: its feed's, reconciled with what its images seen so far show."""
-        image = self.votes.mean(product.id) if self.votes is not None else None
-        labels, conflicts = reconcile(feed_labels(product), image)
-        return replace(product, labels=labels, label_conflicts=conflicts)
+        return label_product(product, self.votes.mean(product.id) if self.votes is not None else None)
 
     def advanced(self, count: int) -> None:
         self.done += count

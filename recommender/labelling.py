@@ -7,11 +7,13 @@ probabilities over a product's images at build time (its views may arrive in any
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from catalog.vocabulary import ATTRIBUTES, PARENT, FeedLabel
+from catalog.product import Product
+from catalog.vocabulary import ATTRIBUTES, PARENT, FeedLabel, feed_labels
 from engine.heads import Attributes
 
 # The lowest top probability at which a packshot labels an attribute the feed leaves unlabelled. Measured with
@@ -56,6 +58,13 @@ def reconcile(feed: Mapping[str, FeedLabel], image: Attributes | None, *,
             conflicts[attribute] = _conflict(said.value, *seen, won="image" if image_wins else "feed")
     _keep_category_and_parent_together(labels, conflicts, feed)
     return labels, conflicts
+
+
+def label_product(product: Product, image: Attributes | None) -> Product:
+    """The product with its labels: its feed's reconciled with what its packshots show (``image``: their mean
+    probabilities; None without a head)."""
+    labels, conflicts = reconcile(feed_labels(product), image)
+    return replace(product, labels=labels, label_conflicts=conflicts)
 
 
 def _keep_category_and_parent_together(labels: Labels, conflicts: Labels, feed: Mapping[str, FeedLabel]) -> None:

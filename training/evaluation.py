@@ -23,14 +23,13 @@ import numpy as np
 from PIL import Image
 
 from catalog.product import Product
-from catalog.vocabulary import feed_labels
 from engine import Engine, EngineConfig
 from engine.embed import DEFAULT_QUERY_FRAMING
 from engine.heads import Attributes, FashionHead, HeadArtifact
 from index import SearchHit
 from recommender.attributes import PRODUCT_LABELS
 from recommender.closeness import similarity_floor
-from recommender.labelling import reconcile
+from recommender.labelling import label_product
 from recommender.rerank import rerank
 
 from .cache import ViewRecipe, compute_features, held_out_digest, query_features
@@ -242,11 +241,7 @@ def labelled(products: Sequence[Product], packshots: Sequence[Attributes] | None
     """The products as an index build labels them: each feed's labels reconciled with what its packshot shows
     (``packshots``, one per product, from the head; without a head, the feed's labels alone)."""
     images: Sequence[Attributes | None] = packshots if packshots is not None else [None] * len(products)
-    out = []
-    for product, image in zip(products, images, strict=True):
-        labels, conflicts = reconcile(feed_labels(product), image)
-        out.append(replace(product, labels=labels, label_conflicts=conflicts))
-    return out
+    return [label_product(product, image) for product, image in zip(products, images, strict=True)]
 
 
 def shipped_ranking(vectors: np.ndarray, catalog_vectors: np.ndarray, catalog: Sequence[Product],

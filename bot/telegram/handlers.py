@@ -4,39 +4,27 @@ outcome. No logic of their own; refusals (``UserError``) and failures go to :mod
 from __future__ import annotations
 
 import functools
+from typing import TypeVar
 
-from telegram import CallbackQuery, InlineQuery, Message, Update, User
+from telegram import Update
 
 from . import incoming, inline
 from .context import Context
 
+Part = TypeVar("Part")
+
 
 def _user(update: Update) -> tuple[int, str | None]:
     """Who sent the update, and the language their client is set to."""
-    user = _sender(update)
+    user = _present(update.effective_user)
     return user.id, user.language_code
 
 
-# PTB types every part of an update as optional; the handlers registered in app.py only ever get updates that
-# have the part they read (ALLOWED_UPDATES has no channel posts, so every update has a user).
-def _sender(update: Update) -> User:
-    assert update.effective_user is not None
-    return update.effective_user
-
-
-def _message(update: Update) -> Message:
-    assert update.effective_message is not None
-    return update.effective_message
-
-
-def _callback_query(update: Update) -> CallbackQuery:
-    assert update.callback_query is not None
-    return update.callback_query
-
-
-def _inline_query(update: Update) -> InlineQuery:
-    assert update.inline_query is not None
-    return update.inline_query
+def _present(part: Part | None) -> Part:
+    """A part of the update PTB types as optional that every handler registered in app.py gets: the message a
+    message handler handles, the query a query handler does, and a user (ALLOWED_UPDATES has no channel posts)."""
+    assert part is not None
+    return part
 
 
 async def on_start(update: Update, context: Context) -> None:
@@ -52,7 +40,7 @@ async def on_help(update: Update, context: Context) -> None:
 
 
 async def on_image(update: Update, context: Context) -> None:
-    message, (user_id, language) = _message(update), _user(update)
+    message, (user_id, language) = _present(update.effective_message), _user(update)
     image = incoming.image_file(message, await context.language(update))  # refused before anything is downloaded
     chat = context.chat(update)
     await chat.uploading()
@@ -64,7 +52,7 @@ async def on_image(update: Update, context: Context) -> None:
 async def on_text(update: Update, context: Context) -> None:
     """Plain words after a photo refine its results: "in red", "under 2000", "no sandals", "start over"."""
     user_id, language = _user(update)
-    words = _message(update).text or ""
+    words = _present(update.effective_message).text or ""
     await context.chat(update).show(await context.assistant.conversation.text(user_id, words, language=language))
 
 
@@ -79,14 +67,14 @@ async def on_style(update: Update, context: Context) -> None:
 
 
 async def on_button(update: Update, context: Context) -> None:
-    await _callback_query(update).answer()
-    (user_id, language), action = _user(update), _callback_query(update).data or ""
+    await _present(update.callback_query).answer()
+    (user_id, language), action = _user(update), _present(update.callback_query).data or ""
     await context.chat(update).show(await context.assistant.conversation.press(user_id, action, language=language))
 
 
 async def on_inline(update: Update, context: Context) -> None:
     """``@bot`` in any chat: cards of the user's current results to share, narrowed by the words typed."""
-    query, (user_id, language) = _inline_query(update), _user(update)
+    query, (user_id, language) = _present(update.inline_query), _user(update)
     items = await context.assistant.conversation.inline(user_id, query.query, language=language)
     await inline.answer(query, items, context.bot.username, context.assistant.file_ids,
                         await context.language(update))
@@ -94,12 +82,12 @@ async def on_inline(update: Update, context: Context) -> None:
 
 async def on_reindex(update: Update, context: Context) -> None:
     """/reindex and /reindex status, for the admins in TELEGRAM_ADMIN_IDS; anyone else is refused."""
-    user_id, assistant = _sender(update).id, context.assistant
+    user_id, assistant = _present(update.effective_user).id, context.assistant
     await assistant.rebuilds.command(context.chat(update).board(), user_id=user_id,
                                      allowed=user_id in assistant.admin_ids, args=list(context.args or ()),
                                      spawn=context.application.create_task)
 
 
 async def on_unsupported(update: Update, context: Context) -> None:
-    text = incoming.unsupported(_message(update), await context.language(update))
-    await _message(update).reply_text(text)
+    text = incoming.unsupported(_present(update.effective_message), await context.language(update))
+    await _present(update.effective_message).reply_text(text)
