@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from engine import ImageDecodeError
 from index import Filters
 from recommender import Query, Recommender
 from recommender.closeness import nothing_close
+from recommender.protocol import Region
 
 from . import answers, i18n, narrowing, pricing, refine, replies, sharing
 from .errors import UserError
@@ -53,7 +54,8 @@ class Conversation:
     async def photo(self, user_id: int, image: bytes | Download, *, language: str | None = None,
                     words: str = "") -> Page | Reply | None:
         """A new search with the user's newest photo; ``image`` is its bytes, or how to download them; ``words``
-        (a caption) refine it at once.
+        (a caption) refine it at once. A photo of a person is searched per garment worn: the most prominent first,
+        with buttons to switch to the others (see :meth:`region`).
 
         One photo per user is searched at a time; the next waits, not yet downloaded. Of a burst (ten
         photos forwarded at once) only the newest is answered and the rest get one note between them.
@@ -69,15 +71,20 @@ class Conversation:
                 raise UserError(replies.photos_too_fast(lang, gate.photos.wait_s()))
             data = image if isinstance(image, bytes) else await image()
             try:
-                query = await self.recommender.photo(data)
+                regions = await self.recommender.photo_regions(data)
             except ImageDecodeError as error:
                 raise UserError(replies.image_problem(lang, error)) from error
         if not turn.latest:  # a newer photo arrived while this one was embedded: that one is answered
             return Reply(lang._(replies.BURST_NOTE)) if turn.first_skipped() else None
         gate.burst_answered()
         refinement = refine.parse(words, await self._vocabulary(lang)) if words.strip() else None
-        return await self._page(user_id, language=language, new_query=query,
+        return await self._page(user_id, language=language, new_query=regions[0].query, regions=regions,
                                 photo=hashlib.sha256(data).hexdigest()[:16], refinement=refinement or None)
+
+    async def region(self, user_id: int, name: str, *, language: str | None = None) -> Page | Reply:
+        """Another garment of the last photo (top, bottom, full, shoes, bag): its next page — its first the first
+        time, then on from where its results stood; refinements, /more and /style then apply to it."""
+        return await self._page(user_id, language=language, region=name)
 
     async def text(self, user_id: int, words: str, *, language: str | None = None) -> Page | Reply:
         """Plain words after a photo: "in red", "under 2000", "no sandals", "start over" … (see chat.refine);
@@ -107,7 +114,7 @@ class Conversation:
                              replies.more_buttons(lang) if has_photo else [])
             if session.query is not None and session.style is None:
                 session.style = await self.recommender.style(session.query)
-            return Reply(replies.style_text(lang, session.style, session.filters),
+            return Reply(replies.style_text(lang, session.style, session.filters, session.region),
                          replies.style_buttons(lang, session.style, session.filters))
 
     async def press(self, user_id: int, action: str, *, language: str | None = None) -> Page | Reply | None:
@@ -124,6 +131,8 @@ class Conversation:
             return await self.style(user_id, "", language=language)
         if action.startswith(replies.STYLE_PREFIX):
             return await self.style(user_id, action.removeprefix(replies.STYLE_PREFIX), language=language)
+        if action.startswith(replies.REGION_PREFIX):
+            return await self.region(user_id, action.removeprefix(replies.REGION_PREFIX), language=language)
         if action.startswith(replies.RATE_PREFIX):
             return await self._rate(user_id, language, action.removeprefix(replies.RATE_PREFIX))
         if action.startswith(replies.EXAMPLE_PREFIX):
@@ -230,14 +239,18 @@ class Conversation:
         return Reply(answers.rated(lang, liked=verdict == "up", kept=kept))
 
     async def _page(self, user_id: int, *, language: str | None = None, new_query: Query | None = None,
-                    photo: str | None = None, refinement: refine.Refinement | None = None,
-                    relaxed: Filters | None = None, header: str = "") -> Page | Reply:
-        """The next page; with ``refinement`` (or ``relaxed``: filters to start over with) the first one again.
-        Words before any photo only change the filters, kept for the first photo."""
+                    regions: Sequence[Region] = (), photo: str | None = None,
+                    refinement: refine.Refinement | None = None, relaxed: Filters | None = None,
+                    region: str | None = None, header: str = "") -> Page | Reply:
+        """The next page; with ``refinement`` (or ``relaxed``: filters to start over with) the first one again;
+        with ``region``, that garment's next page. Words before any photo only change the filters, kept for the
+        first photo."""
         async with self.sessions.edit(user_id) as session:  # two /more at once must not page from one offset
             lang = _speak(session, language)
             if new_query is not None:
-                session.start(new_query, photo)
+                session.start(new_query, photo, regions)
+            elif region is not None and not session.show_region(region):
+                return Reply(lang._(replies.PHOTO_OUTDATED if session.photo_outdated else replies.REGION_GONE))
             elif session.query is None and refinement is not None:
                 applied = await self._apply(session, lang, refinement)
                 if not applied.changed:
@@ -247,6 +260,8 @@ class Conversation:
             if relaxed is not None:
                 session.refine(relaxed, session.sort)
             applied = await self._apply(session, lang, refinement) if refinement is not None else Applied()
+            if new_query is not None:
+                session.refine_every_region()  # a caption is about the whole photo
             if not applied.changed and new_query is None and relaxed is None:  # a new photo is answered anyway
                 return Reply(applied.unmet)
             header = answers.unmet_first(applied.unmet, header)
@@ -256,18 +271,22 @@ class Conversation:
             record = session.remember(hits, first) if hits else None
             if not hits and first == 1 and filters:
                 session.relaxation = await self._nearest(session)
+            switch = replies.region_buttons(lang, session.region_names(), session.region)
+            heading = replies.region_heading(lang, session.region)
         if not hits and first == 1 and filters:
-            return Reply(header + answers.nothing_matches(lang, filters, sort, session.relaxation),
-                         answers.relax_buttons(lang, session.relaxation))
+            return Reply(heading + header + answers.nothing_matches(lang, filters, sort, session.relaxation),
+                         answers.relax_buttons(lang, session.relaxation) + ([switch] if switch else []))
         if record is None:
-            return Reply(replies.no_more_text(lang, filters, first_page=first == 1))
+            return Reply(heading + replies.no_more_text(lang, filters, first_page=first == 1),
+                         [switch] if switch else [])
         note = answers.unknown_note(lang, refinement.unknown) if refinement is not None else ""
         if new_query is not None and nothing_close(hits, self.recommender.min_similarity):
             header = answers.nothing_close(lang) + header  # the nearest are offered, not presented as matches
-        text = header + replies.results_text(lang, first, len(hits), filters, more=more_left, sort=sort) + note
+        text = heading + header + replies.results_text(lang, first, len(hits), filters, more=more_left, sort=sort)
         rated = record.number if self.feedback is not None else None
         return Page(replies.album(hits, first),
-                    Reply(text, replies.results_buttons(lang, hits, first, more=more_left, page=rated)),
+                    Reply(text + note, replies.results_buttons(lang, hits, first, more=more_left, page=rated,
+                                                               regions=switch)),
                     number=record.number)
 
     async def _nearest(self, session: Session) -> Filters | None:

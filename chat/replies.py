@@ -18,7 +18,7 @@ from index import Filters, SearchHit
 from recommender import BuildProgress, BuildReport, Guess, Style
 
 from .describe import describe
-from .i18n import N_, Language
+from .i18n import N_, NP_, Language
 from .narrowing import suggestions
 
 CAPTION_LIMIT = 1024  # Telegram's caption limit; the stricter of the platforms'
@@ -31,6 +31,16 @@ RATE_PREFIX = "rate:"  # rate:up:<page> / rate:down:<page>
 EXAMPLE_PREFIX = "example:"
 RELAX = "relax"
 START_OVER = "start-over"
+REGION_PREFIX = "region:"  # region:<name>: show that garment of the last photo
+CURRENT_REGION = "✓ "  # marks the garment shown
+REGIONS = {  # recommender.protocol.REGION_NAMES: the glyph, and the word in the user's language
+    "top": ("👕", NP_("garment in a photo", "Top")),
+    "bottom": ("👖", NP_("garment in a photo", "Bottom")),
+    "full": ("👗", NP_("garment in a photo: a dress, a jumpsuit", "One-piece")),
+    "shoes": ("👟", NP_("garment in a photo", "Shoes")),
+    "bag": ("👜", NP_("garment in a photo", "Bag")),
+    "whole": ("📷", NP_("garment in a photo: all of it", "Whole photo")),
+}
 
 COMMANDS = [
     ("start", N_("Start: what I do, with example photos")),
@@ -57,6 +67,7 @@ NOT_ADMIN = "Sorry, only the bot's admins can rebuild the catalog."
 REINDEX_USAGE = "Usage: /reindex — rebuild the catalog index; /reindex status — how the rebuild is going."
 BURST_NOTE = N_("You sent several photos at once — I'm showing matches for the newest one only.")
 TAPS_TOO_FAST = N_("One tap at a time, please — I'm on it.")
+REGION_GONE = N_("That button belongs to an earlier photo. Send that photo again to choose among its garments.")
 # One reply per kind of image the engine cannot use (engine.ImageProblem), never its English detail.
 IMAGE_PROBLEMS = {
     ImageProblem.EMPTY: N_("The file is empty."),
@@ -142,16 +153,40 @@ def product_label(product: Product, number: int) -> str:
 
 
 def results_buttons(lang: Language, hits: Sequence[SearchHit], first: int, *, more: bool,
-                    page: int | None = None) -> Rows:
-    """One link button per product with a web link (none fit on an album itself), then More and Style, then
-    👍 / 👎 for rating the page (``page``: its number)."""
+                    page: int | None = None, regions: Sequence[Button] = ()) -> Rows:
+    """One link button per product with a web link (none fit on an album itself), then the garments of the photo
+    to switch to (``regions``), More and Style, then 👍 / 👎 for rating the page (``page``: its number)."""
     rows = [[Button(product_label(hit.product, number), url=hit.product.link)]
             for number, hit in enumerate(hits, first) if is_web_link(hit.product.link)]
+    if regions:
+        rows.append(list(regions))
     actions = [Button(lang._("More ▸"), action=MORE)] if more else []
     rows.append([*actions, Button(lang._("Style"), action=STYLE)])
     if page is not None:
         rows.append([Button("👍", action=f"{RATE_PREFIX}up:{page}"), Button("👎", action=f"{RATE_PREFIX}down:{page}")])
     return rows
+
+
+def region_label(lang: Language, name: str) -> str:
+    """'👟 Shoes' in the user's language; an unknown name as it is."""
+    if name not in REGIONS:
+        return name
+    glyph, (context, word) = REGIONS[name]
+    return f"{glyph} {lang.p_(context, word)}"
+
+
+def region_buttons(lang: Language, names: Sequence[str], shown: str) -> list[Button]:
+    """'✓ 👕 Top · 👖 Bottom · 👟 Shoes': one button per garment of the photo, the shown one marked; none for a
+    photo of one garment or none."""
+    if len(names) < 2:
+        return []
+    return [Button((CURRENT_REGION if name == shown else "") + region_label(lang, name), action=REGION_PREFIX + name)
+            for name in names]
+
+
+def region_heading(lang: Language, name: str) -> str:
+    """What starts a text about one garment of a photo ('👟 Shoes — '); nothing for a photo searched whole."""
+    return f"{region_label(lang, name)} — " if name else ""
 
 
 def results_text(lang: Language, first: int, count: int, filters: Filters, *, more: bool,
@@ -174,10 +209,12 @@ def no_more_text(lang: Language, filters: Filters, *, first_page: bool) -> str:
     return lang._("No more matches for this photo. Send another photo to search again.")
 
 
-def style_text(lang: Language, style: Style | None, filters: Filters) -> str:
+def style_text(lang: Language, style: Style | None, filters: Filters, region: str = "") -> str:
+    """What was recognised in the last photo; in ``region`` (a garment's name) of it, when it showed several."""
     lines = []
     if style is not None:
-        lines.append(lang._("What I see in your last photo:"))
+        lines.append(lang._("What I see in your last photo — {region}:", region=region_label(lang, region)) if region
+                     else lang._("What I see in your last photo:"))
         for name, guess in ((lang._("category"), style.category), (lang._("colour"), style.colour),
                             (lang._("gender"), style.gender), (lang._("usage"), style.usage)):
             lines.append(f"• {name}: {_guess(lang, guess)}")

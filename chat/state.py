@@ -4,12 +4,14 @@ expiring; in SQLite or Redis it outlives restarts), changed one user's turn at a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from index import Filters, SearchHit
 from recommender import Query, Style
+from recommender.protocol import Region
 
 from . import pricing, session_codec
 from .limits import Limits, LocalRates, Rates, UserGate
@@ -36,6 +38,30 @@ class PageRecord:
 
 
 @dataclass
+class RegionState:
+    """One garment of the last photo (a :class:`recommender.protocol.Region`) and where its results stand: each
+    region pages, refines and is styled on its own. Parked here while another region is shown; the shown one's
+    state lives in the session's own fields (this entry then keeps only its name and box)."""
+
+    name: str
+    box: tuple[int, int, int, int]
+    query: Query | None = None
+    style: Style | None = None
+    shown: set[str] = field(default_factory=set)
+    offset: int = 0
+    exhausted: bool = False
+    filters: Filters = field(default_factory=Filters)
+    sort: str = SIMILARITY
+    relaxation: Filters | None = None
+    currency: str | None = None
+    page_prices: list[float] = field(default_factory=list)
+
+
+# The session fields each region has its own of: RegionState's, but its name and box.
+_PER_REGION = tuple(f.name for f in dataclasses.fields(RegionState) if f.name not in ("name", "box"))
+
+
+@dataclass
 class Session:
     """One user's conversation: filters and order outlive photos; the rest belongs to the last photo.
 
@@ -59,10 +85,45 @@ class Session:
     pages_shown: int = 0
     relaxation: Filters | None = None  # what "show the nearest" would search with, after an empty page
     photo_outdated: bool = False  # the last photo's query was dropped: the model changed since (see ``outdate``)
+    # The garments of the last photo, most prominent first, when it showed a person (empty for one that did not);
+    # ``region`` names the one shown, whose state is the fields above.
+    regions: list[RegionState] = field(default_factory=list)
+    region: str = ""
 
-    def start(self, query: Query, photo: str | None = None) -> None:
+    def start(self, query: Query, photo: str | None = None, regions: Sequence[Region] = ()) -> None:
+        """A new photo (or a shared product): ``query`` is shown first, the first of ``regions`` when there are
+        several garments (each starts under the filters and order the session has now)."""
         self.query, self.style, self.shown, self.photo = query, None, set(), photo
         self.offset, self.exhausted, self.photo_outdated = 0, False, False
+        garments = [] if [r.name for r in regions] in ([], ["whole"]) else list(regions)
+        self.regions = [RegionState(r.name, r.box) if i == 0 else
+                        RegionState(r.name, r.box, r.query, filters=self.filters, sort=self.sort,
+                                    currency=self.currency)
+                        for i, r in enumerate(garments)]
+        self.region = garments[0].name if garments else ""
+
+    def show_region(self, name: str) -> bool:
+        """Show another garment of the last photo, where its results stood (the shown one is parked);
+        False when the last photo has none of that name."""
+        target = next((r for r in self.regions if r.name == name), None)
+        if target is None:
+            return False
+        if name != self.region:
+            shown = next(r for r in self.regions if r.name == self.region)
+            for attribute in _PER_REGION:
+                setattr(shown, attribute, getattr(self, attribute))
+                setattr(self, attribute, getattr(target, attribute))
+            self.regions[self.regions.index(target)] = RegionState(target.name, target.box)
+            self.region = name
+        return True
+
+    def refine_every_region(self) -> None:
+        """The shown region's filters and order for the others too: a photo's caption refines all its garments."""
+        for parked in self.regions:
+            parked.filters, parked.sort = self.filters, self.sort
+
+    def region_names(self) -> list[str]:
+        return [r.name for r in self.regions]
 
     def outdate(self) -> None:
         """The model changed since the last photo: its vector lives in another space, and the photo itself is
@@ -70,6 +131,7 @@ class Session:
         stay. ``photo_outdated`` tells the user why until they send a new photo."""
         self.query, self.style, self.relaxation = None, None, None
         self.shown, self.offset, self.exhausted, self.photo_outdated = set(), 0, False, True
+        self.regions, self.region = [], ""
 
     def narrow(self, filters: Filters) -> None:
         """New filters rank the same query afresh; what was already shown stays skipped."""
@@ -86,7 +148,8 @@ class Session:
         self.currency = pricing.main_currency(hits) or self.currency
         self.page_prices = pricing.amounts(hits, self.currency)
         self.pages_shown += 1
-        record = PageRecord(self.pages_shown, self.photo or "", tuple(hit.product.id for hit in hits),
+        photo = f"{self.photo or ''}#{self.region}" if self.region else self.photo or ""  # whose garment was rated
+        record = PageRecord(self.pages_shown, photo, tuple(hit.product.id for hit in hits),
                             tuple(_category(hit) for hit in hits), self.filters, self.sort)
         self.pages = [*self.pages[-(PAGES_KEPT - 1):], record]
         return record

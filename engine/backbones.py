@@ -14,13 +14,10 @@ from urllib.parse import urlparse
 
 import torch
 
+from .config import AUTO, PACKAGED_DEFAULT
+
 log = logging.getLogger(__name__)
 
-AUTO = "auto"
-# What ``auto`` means, whatever the network says: the measured configuration (README), the packaged
-# EfficientNet-Lite0, the one backbone the shipped head, its re-rank and its "nothing close" floor were
-# trained for. Hub models (ResNet-50 and the rest) are opt-in by name.
-PACKAGED_DEFAULT = "tf_efficientnet_lite0"
 RANDOM_WEIGHTS = "random"
 
 

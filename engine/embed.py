@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -14,47 +11,27 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .backbones import AUTO, Backbone, create_backbone
-from .device import inference_context, resolve_device
-from .framing import Framing
-from .garment import GarmentLocator, GarmentLocatorUnavailableError
-from .heads import AUTO_ARTIFACT, DEFAULT_ARTIFACT, Attributes, HeadArtifact, HeadArtifactError, attributes_of
-from .preprocess import DEFAULT_MAX_PIXELS, ImageDecodeError, build_transform, decode_image, inference_data_config
+from .attributes import Attributes
+from .backbones import Backbone, create_backbone
+from .colour import PixelColour, batch_pixels
+from .config import AUTO_ARTIFACT, DEFAULT_ARTIFACT, EMBEDDING_VERSION, EngineConfig, fingerprint_of
+from .device import autocast_dtype, inference_context, resolve_device
+from .framing import Framing, average_views, framing_for
+from .garment import GarmentLocator, load_locator
+from .heads import HeadArtifact, HeadArtifactError, attributes_of
+from .photos import PhotoEmbedding
+from .preprocess import ImageDecodeError, build_transform, decode_image, each_decodable, inference_data_config
 from .tensor_decode import TensorPreprocess, decode_batch
 
 log = logging.getLogger(__name__)
 
-# Bump when the way vectors are computed changes without the backbone or preprocessing changing.
-EMBEDDING_VERSION = 1
-AUTO_FRAMING = "auto"
-# Measured on photos the project did not generate (README): never worse than the whole frame, far better
-# on photos with a backdrop.
-DEFAULT_QUERY_FRAMING = "centre+garment"
 
 
-@dataclass(frozen=True)
-class EngineConfig:
-    backbone: str = AUTO
-    weights: str | None = None
-    device: str = "auto"
-    batch_size: int = 16
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    hub_timeout_s: float = 2.0
-    threads: int | None = None
-    # A trained head (``fashionbot train``): a path, "auto" (the shipped one when it fits the backbone) or None.
-    artifact: str | Path | None = None
-    # How bytes become tensors: "tensor" (batched decode_jpeg + resize on the device; nvJPEG on CUDA), "pil"
-    # (PIL in threads, JPEGs decoded at a reduced DCT scale), or "auto": tensor on CUDA, pil on the CPU.
-    decode: str = "auto"
-    # torch.compile the backbone (CUDA: about 1.6x the eager forward, after a warm-up of a minute or so).
-    compile: bool = False
-    # How user photos are framed (engine/framing.py): "auto" (what the head was trained with, else
-    # DEFAULT_QUERY_FRAMING) or views joined by "+", e.g. "whole" or "centre+garment". Packshots: always whole.
-    query_framing: str = AUTO_FRAMING
+class Engine(PhotoEmbedding):
+    """A loaded backbone with its preprocessing on PyTorch. Build with :meth:`load` (or, to let the configuration
+    choose the runtime, :func:`engine.runtime.load_engine`); no model exists before that."""
 
-
-class Engine:
-    """A loaded backbone with its preprocessing. Build with :meth:`load`; no model exists before that."""
+    runtime = "torch"
 
     def __init__(self, backbone: Backbone, device: torch.device, config: EngineConfig,
                  head: HeadArtifact | None = None, locator: GarmentLocator | None = None) -> None:
@@ -94,9 +71,17 @@ class Engine:
                 self.features_fingerprint = fingerprint_of({**self.fingerprint_fields, "tail": self.head.sha256})
             self.dim = self.head.head.spec.out_dim
             self.fingerprint_fields.update(dim=self.dim, head_sha256=self.head.sha256)
-            self.fingerprint = fingerprint_of(self.fingerprint_fields)
-        self.framing = Framing.parse(_framing_for(config.query_framing, self.head))
-        self.locator = locator or (_load_locator(config) if self.framing.needs_garment else None)
+        # Colour read from the pixels, blended into the colour head's (engine/colour.py): attributes only.
+        self.pixel_colour = PixelColour.for_head(self.head.head.spec.vocabularies if self.head else None)
+        if self.pixel_colour is not None:
+            self.fingerprint_fields["pixel_colour"] = self.pixel_colour.fingerprint()
+        # Vectors of another runtime or precision differ a little; an index answers only its own engine's.
+        dtype = autocast_dtype(device)
+        self.precision = {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dtype, "fp32") if dtype else "fp32"
+        self.fingerprint = fingerprint_of({**self.fingerprint_fields, "runtime": self.runtime,
+                                           "precision": self.precision})
+        self.framing = Framing.parse(framing_for(config.query_framing, self.head.training if self.head else None))
+        self.locator = locator or (load_locator(config.threads) if self.framing.needs_garment else None)
         # What decides a photo's features besides the weights: the views, and the mask's resolution.
         self.framing_key = str(self.framing) + (f"@{self.locator.size}" if self.framing.needs_garment and self.locator
                                                 else "")
@@ -112,6 +97,11 @@ class Engine:
         log.info("engine ready: %s on %s, %d-d vectors, fingerprint %s, photos framed %s",
                  engine.backbone_name, device, engine.dim, engine.fingerprint, engine.framing)
         return engine
+
+    @property
+    def decode_threads(self) -> int:
+        """Threads that decode packshots for an index build: as many as torch's (they run no torch ops)."""
+        return max(1, torch.get_num_threads())
 
     def decode(self, data: bytes) -> Image.Image:
         # On the PIL path JPEGs decode at the smallest DCT scale keeping twice the input size: 1080x1440 →
@@ -147,7 +137,7 @@ class Engine:
             assert self._tensor_preprocess is not None  # the tensor path is chosen only when there is one
             return decode_batch(blobs, self._tensor_preprocess, device=self.device,
                                 max_pixels=self.config.max_pixels)
-        arrays, errors = _each_decodable(blobs, self.prepare_array)
+        arrays, errors = each_decodable(blobs, self.prepare_array)
         if not arrays:
             return torch.zeros((0, 3, *self.data_config["input_size"][1:])), errors
         return self.stack_arrays(arrays), errors
@@ -163,32 +153,30 @@ class Engine:
     @torch.inference_mode()
     def embed_tensors(self, batch: torch.Tensor) -> np.ndarray:
         """Embed an already preprocessed (N, 3, H, W) batch."""
-        return self.embed_with_attributes(batch)[0]
+        return self.vectors_of(self._forward(batch))[0]
 
     @torch.inference_mode()
     def embed_with_attributes(self, batch: torch.Tensor) -> tuple[np.ndarray, list[Attributes] | None]:
-        """One forward pass: unit-length vectors and, with a trained head, each image's attributes."""
-        return self.vectors_of(self._forward(batch))
-
-    def decode_photos(self, blobs: Sequence[bytes]) -> tuple[list[Image.Image], list[ImageDecodeError | None]]:
-        """User photos' bytes → the decodable ones as images, and per blob its error (None when it decoded)."""
-        return _each_decodable(blobs, self.decode)
-
-    def embed_photos(self, images: Sequence[Image.Image]) -> tuple[np.ndarray, list[Attributes] | None]:
-        """User photos (not packshots): each framed as :attr:`framing` says, its views' features averaged,
-        then embedded like any image — unit vectors and, with a head, attributes."""
-        if not images:
-            return np.zeros((0, self.dim), np.float32), ([] if self.head is not None else None)
-        return self.vectors_of(self.photo_features(images))
+        """One forward pass: unit-length vectors and, with a trained head, each image's attributes (packshots:
+        their colour blended with the colour of their pixels)."""
+        vectors, attributes = self.vectors_of(self._forward(batch))
+        if self.pixel_colour is not None and attributes is not None:
+            # A coarse grid of the pixels the model saw, copied off the device before anything else.
+            coarse = batch[:, :, ::4, ::4].float().cpu().numpy()
+            attributes = self.pixel_colour.blend_packshots(
+                attributes, batch_pixels(coarse, self.data_config["mean"], self.data_config["std"], stride=1))
+        return vectors, attributes
 
     @torch.inference_mode()
-    def photo_features(self, images: Sequence[Image.Image]) -> torch.Tensor:
-        """The backbone features of user photos under :attr:`framing`: (N, num_features) float32 on the CPU."""
-        views = self.framing.frame(images, self.locator)
+    def photo_features(self, images: Sequence[Image.Image],
+                       masks: Sequence[np.ndarray | None] | None = None) -> torch.Tensor:
+        """The backbone features of user photos under :attr:`framing`: (N, num_features) float32 on the CPU;
+        ``masks``: their garment masks, when already computed."""
+        views = self.framing.frame(images, self.locator, masks)
         size = max(self.config.batch_size, len(self.framing.views))
         features = torch.cat([self.backbone_features(self.preprocess(views[start:start + size]))
                               for start in range(0, len(views), size)])
-        return average_views(features, len(self.framing.views))
+        return torch.from_numpy(average_views(features.numpy(), len(self.framing.views)))
 
     @torch.inference_mode()
     def vectors_of(self, features: torch.Tensor) -> tuple[np.ndarray, list[Attributes] | None]:
@@ -226,48 +214,9 @@ class Engine:
 
     def describe(self) -> dict:
         return {"backbone": self.backbone_name, "weights": self.weights_source, "device": str(self.device),
-                "dim": self.dim, "fingerprint": self.fingerprint, "query_framing": str(self.framing),
+                "runtime": self.runtime, "precision": self.precision, "dim": self.dim, "fingerprint": self.fingerprint,
+                "query_framing": str(self.framing),
                 "head": self.head.training.get("name", self.head.sha256[:12]) if self.head else None}
-
-
-def _each_decodable(blobs: Sequence[bytes], decode) -> tuple[list, list[ImageDecodeError | None]]:
-    """``decode`` of every blob that decodes, and per blob its error (None where it decoded): a bad photo in a
-    batch is reported, the others go on."""
-    results: list = []
-    errors: list[ImageDecodeError | None] = []
-    for blob in blobs:
-        try:
-            results.append(decode(blob))
-            errors.append(None)
-        except ImageDecodeError as error:
-            errors.append(error)
-    return results, errors
-
-
-def average_views(features: torch.Tensor, views: int) -> torch.Tensor:
-    """(N × views, D) features, image by image → (N, D): the mean direction of each image's views, at their
-    mean length, so a head sees features of the usual size."""
-    if views == 1:
-        return features
-    grouped = features.float().reshape(-1, views, features.shape[1])
-    lengths = grouped.norm(dim=2, keepdim=True)
-    direction = torch.nn.functional.normalize((grouped / lengths.clamp_min(1e-12)).mean(dim=1), dim=1)
-    return direction * lengths.mean(dim=1)
-
-
-def _framing_for(requested: str, head: HeadArtifact | None) -> str:
-    """"auto": the framing the head was trained on, else the default; anything else as given."""
-    if requested != AUTO_FRAMING:
-        return requested
-    return (head.training.get("query_framing") if head is not None else None) or DEFAULT_QUERY_FRAMING
-
-
-def _load_locator(config: EngineConfig) -> GarmentLocator | None:
-    try:
-        return GarmentLocator.load(threads=config.threads)
-    except GarmentLocatorUnavailableError as reason:
-        log.warning("%s; framing photos without it (centre crop)", reason)
-        return None
 
 
 def _resolve_artifact(artifact: str | Path | None, backbone: Backbone) -> HeadArtifact | None:
@@ -323,12 +272,6 @@ def _decode_path(requested: str, device: torch.device, tensor_preprocess: Tensor
     if requested == "auto":
         return "tensor" if device.type == "cuda" else "pil"
     return requested
-
-
-def fingerprint_of(fields: dict) -> str:
-    """A short stable id of everything that decides what a vector means."""
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def _jsonable(value):

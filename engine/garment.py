@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from .ort_sessions import providers, session_options
+
 log = logging.getLogger(__name__)
 
 # ImageNet statistics: what U²-Net was trained with (rembg's session_base uses the same).
@@ -80,12 +82,8 @@ class GarmentLocator:
             for axis, name in ((0, "batch"), (2, "height"), (3, "width")):
                 dims[axis].dim_param = name
         del model.graph.value_info[:]
-        options = onnxruntime.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        providers = [provider for provider in ("CUDAExecutionProvider", "CPUExecutionProvider")
-                     if provider in onnxruntime.get_available_providers()]
-        session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=providers)
+        session = onnxruntime.InferenceSession(model.SerializeToString(), session_options(threads),
+                                               providers=providers())
         log.info("garment locator: U²-Net-p at %d px on %s", size, session.get_providers()[0])
         return cls(session, size)
 
@@ -124,3 +122,12 @@ def _packaged_model() -> Path | None:
         if (Path(folder) / "u2netp.onnx").is_file():
             return Path(folder) / "u2netp.onnx"
     return None
+
+
+def load_locator(threads: int | None = None) -> GarmentLocator | None:
+    """The locator, or None (logged) where its model cannot be loaded here: photos are then framed without it."""
+    try:
+        return GarmentLocator.load(threads=threads)
+    except GarmentLocatorUnavailableError as reason:
+        log.warning("%s; framing photos without it (centre crop)", reason)
+        return None

@@ -12,21 +12,18 @@ import hashlib
 import logging
 import math
 from dataclasses import dataclass, field, replace
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from .attributes import Attributes, attributes_from_probabilities
+
 log = logging.getLogger(__name__)
 
 ARTIFACT_FORMAT = 1
 ARTIFACT_KIND = "fashionbot-head"
-# The artifact that ships with the project, used by ``artifact="auto"`` when it fits the backbone: package data
-# of ``models``, so a checkout and an installed wheel find it alike.
-DEFAULT_ARTIFACT = Path(str(files("models") / "fashion-head-v2.pt"))
-AUTO_ARTIFACT = "auto"
 
 
 class HeadArtifactError(RuntimeError):
@@ -116,26 +113,10 @@ class FashionHead(nn.Module):
                  for name, parts in probabilities.items()})
 
 
-@dataclass(frozen=True)
-class Attributes:
-    """One image's attribute predictions: attribute → label → probability."""
-
-    probabilities: dict[str, dict[str, float]]
-
-    def top(self, attribute: str) -> tuple[str, float] | None:
-        labels = self.probabilities.get(attribute)
-        if not labels:
-            return None
-        best = max(labels, key=labels.__getitem__)
-        return best, labels[best]
-
-
 def attributes_of(logits: dict[str, torch.Tensor], vocabularies: dict[str, list[str]]) -> list[Attributes]:
     """Softmax each attribute's logits into one :class:`Attributes` per row."""
     probabilities = {name: torch.softmax(values.float(), dim=1).cpu().numpy() for name, values in logits.items()}
-    rows = len(next(iter(probabilities.values()))) if probabilities else 0
-    return [Attributes({name: {label: float(p) for label, p in zip(vocabularies[name], probs[row], strict=True)}
-                        for name, probs in probabilities.items()}) for row in range(rows)]
+    return attributes_from_probabilities(probabilities, vocabularies)
 
 
 @dataclass
@@ -150,6 +131,11 @@ class HeadArtifact:
     sha256: str = ""
     # Fine-tuned backbone weights (the last stage), named as in the backbone's state dict; None: frozen backbone.
     backbone_state: dict[str, torch.Tensor] | None = None
+
+    @property
+    def vocabularies(self) -> dict[str, list[str]]:
+        """Each attribute's labels, in the order of its logits."""
+        return self.head.spec.vocabularies
 
     def save(self, path: Path) -> str:
         """Write the artifact (fp16 weights) and return its sha256."""

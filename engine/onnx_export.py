@@ -1,12 +1,11 @@
 """The loaded engine's backbone (and trained head) as ONNX models, and runners for them on ONNX Runtime.
 
-Groundwork for serving on ONNX Runtime (issue 20): the serving path still runs PyTorch. :func:`export_onnx`
-writes ``backbone.onnx`` (preprocessed (N, 3, H, W) pixels → pooled (N, num_features) features, exactly what
-``Engine.backbone_features`` returns), ``head.onnx`` when the engine has a trained head (features → unit
-vectors and each attribute's logits, what ``Engine.vectors_of`` computes) and, optionally, a dynamically
-int8-quantised ``backbone.int8.onnx`` (it does not hold parity: :func:`quantize_backbone`).
-:class:`OnnxBackbone` and :class:`OnnxHead` run them with numpy and onnxruntime alone; torch is imported by
-the export only.
+:func:`export_onnx` writes ``backbone.onnx`` (preprocessed (N, 3, H, W) pixels → pooled (N, num_features)
+features, exactly what ``Engine.backbone_features`` returns), ``head.onnx`` when the engine has a trained head
+(features → unit vectors and each attribute's logits, what ``Engine.vectors_of`` computes) and, optionally, an
+int8 backbone (:func:`quantize_backbone`). :class:`OnnxBackbone` and :class:`OnnxHead` run them with numpy and
+onnxruntime alone; torch is imported by the export only. ``python -m engine.onnx_export`` is the child process
+that :mod:`engine.onnx_cache` runs to make a serving export: the files, a manifest, and parity measured.
 
 The export uses torch's TorchScript exporter (``dynamo=False``): the torch.export-based one, the default since
 torch 2.9, needs the ``onnxscript`` package, which is no dependency here. Opset 17 (onnxruntime ≥ 1.14 runs it).
@@ -14,13 +13,14 @@ torch 2.9, needs the ``onnxscript`` package, which is no dependency here. Opset 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .ort_sessions import session_options
 
 if TYPE_CHECKING:
     from .embed import Engine
@@ -35,17 +35,16 @@ LOGITS_PREFIX = "logits."
 
 @dataclass(frozen=True)
 class OnnxExport:
-    """What :func:`export_onnx` wrote: the backbone, its int8 version and the head (None where not written)."""
+    """What :func:`export_onnx` wrote: the backbone and the head (None without one)."""
 
     backbone: Path
-    backbone_int8: Path | None
     head: Path | None
     attributes: tuple[str, ...]  # the head's attributes, in the order of its logits outputs
 
 
-def export_onnx(engine: Engine, directory: str | Path, *, int8: bool = False) -> OnnxExport:
+def export_onnx(engine: Engine, directory: str | Path) -> OnnxExport:
     """Export ``engine``'s backbone (its fine-tuned tail included) and, when it has one, its head into
-    ``directory``, every model with a dynamic batch axis; with ``int8``, also a dynamically quantised backbone."""
+    ``directory``, every model with a dynamic batch axis."""
     import torch
 
     directory = Path(directory)
@@ -65,17 +64,36 @@ def export_onnx(engine: Engine, directory: str | Path, *, int8: bool = False) ->
         with torch.inference_mode(False), torch.no_grad():
             _export(torch, _cpu_copy(_flat_head(head, attributes)), torch.randn(2, head.spec.in_dim), head_path,
                     [VECTORS, *(LOGITS_PREFIX + name for name in attributes)], input_name=FEATURES)
-    quantised: Path | None = None
-    if int8:
-        quantised = directory / BACKBONE_INT8_FILE
-        quantize_backbone(backbone, quantised)
-    return OnnxExport(backbone, quantised, head_path, attributes)
+    return OnnxExport(backbone, head_path, attributes)
 
 
-def quantize_backbone(source: Path, target: Path) -> Path:
+def quantize_backbone(source: Path, target: Path, calibration: np.ndarray) -> Path:
+    """Static int8 quantisation (QDQ, weights per channel) calibrated on ``calibration``, preprocessed
+    (N, 3, H, W) images: catalog packshots and framed photos, what the backbone will see. The first and the last
+    convolution stay in float: the pixels' and the pooled features' ranges are where int8 costs most parity."""
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    convolutions = [node.name for node in onnx.load(str(source)).graph.node if node.op_type == "Conv"]
+
+    class Batches(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._batches = iter([{PIXELS: calibration[start:start + 16]} for start in range(0, len(calibration), 16)])
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self._batches, None)
+
+    quantize_static(str(source), str(target), Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8,
+                    nodes_to_exclude=[*convolutions[:1], *convolutions[-1:]])
+    return target
+
+
+def quantize_backbone_dynamic(source: Path, target: Path) -> Path:
     """Dynamic int8 quantisation of an exported backbone's convolutions (weights uint8, activations quantised
     per batch), the depthwise ones left in float: quantised per tensor they cost most of the parity (median
-    cosine 0.80 to PyTorch with them, 0.98 without, on the demo photos) and run slower than in float."""
+    cosine 0.80 to PyTorch with them, 0.98 without, on the demo photos) and run slower than in float. Measured
+    beside the static one (``fashionbot bench``); never served."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -121,21 +139,10 @@ def _flat_head(head, attributes: tuple[str, ...]):
     return FlatHead()
 
 
-def cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _session(path: str | Path, threads: int | None):
     import onnxruntime
 
-    options = onnxruntime.SessionOptions()
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = threads or cores()
-    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return onnxruntime.InferenceSession(str(path), session_options(threads), providers=["CPUExecutionProvider"])
 
 
 class OnnxBackbone:
@@ -170,3 +177,95 @@ class OnnxHead:
         vectors, *logits = self._session.run(list(self._outputs),
                                              {self._input: np.ascontiguousarray(features, dtype=np.float32)})
         return vectors, dict(zip(self.attributes, logits, strict=True))
+
+
+def demo_images(engine, catalog: int = 48, offset: int = 0) -> tuple[list, list]:
+    """Packaged demo catalog images (``catalog`` of them from ``offset``) and every demo photo, decoded by
+    ``engine``: what parity is measured and int8 calibrated on, with no data beyond the package."""
+    from importlib.resources import files
+
+    demo = Path(str(files("demo")))
+    packshots = sorted((demo / "images").glob("*.jpg"))[offset:offset + catalog]
+    photos = sorted((demo / "photos").glob("*.jpg"))
+    return ([engine.decode(path.read_bytes()) for path in packshots],
+            [engine.decode(path.read_bytes()) for path in photos])
+
+
+def calibration_batch(engine, images: Sequence, photos: Sequence) -> np.ndarray:
+    """Preprocessed (N, 3, H, W) pixels of packshots (whole) and of the photos' framed views."""
+    from .pixels import TensorPreprocess
+
+    pixels = TensorPreprocess.from_data_config(engine.data_config)
+    views = [*images, *engine.framing.frame(photos, engine.locator)]
+    return np.ascontiguousarray(np.stack([pixels.pil_to_array(view) for view in views]).transpose(0, 3, 1, 2))
+
+
+def parity(reference, candidate, images: Sequence, photos: Sequence) -> dict[str, float]:
+    """How closely ``candidate``'s vectors follow ``reference``'s, packshots and photos alike: cosines."""
+    cosines = np.concatenate([
+        (reference.embed(images) * candidate.embed(images)).sum(axis=1),
+        (reference.embed_photos(photos)[0] * candidate.embed_photos(photos)[0]).sum(axis=1)])
+    return {"median_cosine": round(float(np.median(cosines)), 5), "min_cosine": round(float(cosines.min()), 5),
+            "images": len(cosines)}
+
+
+def write_export(config, folder: Path) -> dict:
+    """Export ``config``'s engine (PyTorch on the CPU) into ``folder``: the models, the int8 backbone when
+    ``config.precision`` asks, and a manifest with parity measured against PyTorch on the demo images."""
+    import json
+    from dataclasses import replace
+    from importlib.metadata import version
+
+    from .embed import Engine
+    from .onnx_cache import EXPORT_FORMAT, MANIFEST, Export, export_key
+    from .onnx_engine import OnnxEngine
+
+    engine = Engine.load(replace(config, runtime="torch", device="cpu", compile=False, decode="pil"))
+    written = export_onnx(engine, folder)
+    files = {"backbone_fp32": written.backbone.name}
+    if written.head is not None:
+        files["head"] = written.head.name
+    images, photos = demo_images(engine)
+    if config.precision == "int8":
+        calibration = calibration_batch(engine, *demo_images(engine, catalog=160, offset=len(images)))
+        files["backbone_int8"] = quantize_backbone(written.backbone, folder / BACKBONE_INT8_FILE, calibration).name
+    head = engine.head
+    manifest: dict = {
+        "format": EXPORT_FORMAT, "key": export_key(config), "backbone": engine.backbone_name,
+        "weights_source": engine.weights_source, "dim": engine.dim, "fingerprint_fields": engine.fingerprint_fields,
+        "backbone_fingerprint": engine.backbone_fingerprint, "features_fingerprint": engine.features_fingerprint,
+        "data_config": {key: list(value) if isinstance(value, tuple) else value
+                        for key, value in engine.data_config.items()},
+        "head": {"sha256": head.sha256, "vocabularies": head.vocabularies, "training": head.training} if head else None,
+        "files": files, "exported_with": {name: version(name) for name in ("torch", "timm", "onnxruntime")},
+    }
+    export = Export(folder, json.loads(json.dumps(manifest, default=str)))
+    manifest["parity"] = {
+        precision: parity(engine, OnnxEngine(export, replace(config, precision=precision), engine.locator),
+                          images, photos)
+        for precision in ("fp32", "int8") if f"backbone_{precision}" in files}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str))
+    return manifest
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m engine.onnx_export --out FOLDER --config JSON``: what :mod:`engine.onnx_cache` runs."""
+    import argparse
+    import json
+    import logging
+
+    from .config import EngineConfig
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--config", required=True, help="EngineConfig fields as JSON")
+    options = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    fields = json.loads(options.config)
+    if fields.get("export_dir") is not None:
+        fields["export_dir"] = Path(fields["export_dir"])
+    write_export(EngineConfig(**fields), options.out)
+
+
+if __name__ == "__main__":
+    main()

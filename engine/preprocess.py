@@ -5,16 +5,17 @@ from __future__ import annotations
 import io
 import struct
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
-# The most pixels a decode may hold, about 40 megapixels (120 MB of RGB): a 12 MP photo decodes whole, while a
-# decompression bomb claims far more and is a few KB on the wire.
-DEFAULT_MAX_PIXELS = 40_000_000
+from .config import DEFAULT_MAX_PIXELS
+
+if TYPE_CHECKING:
+    import torch
+
 # A JPEG over that limit (a 48–200 MP phone photo sent as a file) is decoded at the strongest DCT reduction
 # that keeps its short side at least this long, i.e. 1024–2047 px: 8000×6000 → 2000×1500, 9 MB of RGB instead
 # of 144. The model's input is 224 px: the centre view (87.5 % of the short side) keeps ≥ 4× that, and a garment
@@ -81,6 +82,21 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *, draft_siz
     # in_place: without an orientation tag exif_transpose would return a full copy, one more image in memory.
     ImageOps.exif_transpose(image, in_place=True)
     return to_rgb(image)
+
+
+def each_decodable(blobs: Sequence[bytes],
+                   decode: Callable[[bytes], Any]) -> tuple[list, list[ImageDecodeError | None]]:
+    """``decode`` of every blob that decodes, and per blob its error (None where it decoded): a bad photo in a
+    batch is reported, the others go on."""
+    results: list = []
+    errors: list[ImageDecodeError | None] = []
+    for blob in blobs:
+        try:
+            results.append(decode(blob))
+            errors.append(None)
+        except ImageDecodeError as error:
+            errors.append(error)
+    return results, errors
 
 
 def open_image(data: bytes) -> Image.Image:

@@ -12,14 +12,12 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
+from .pixels import TensorPreprocess
 from .preprocess import DEFAULT_MAX_PIXELS, ImageDecodeError, decode_image, open_image
 
 log = logging.getLogger(__name__)
@@ -28,58 +26,26 @@ _ORIENTATION = 0x0112
 _DIRECT_MODES = ("RGB", "L")
 
 
-@dataclass(frozen=True)
-class TensorPreprocess:
-    """The numbers of a squash-resize data config: output size, interpolation, mean and std."""
-
-    size: tuple[int, int]  # (height, width)
-    interpolation: str
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
-
-    @classmethod
-    def from_data_config(cls, data_config: dict[str, Any]) -> TensorPreprocess:
-        if data_config.get("crop_mode") != "squash" or float(data_config.get("crop_pct", 1.0)) != 1.0:
-            raise ValueError(f"tensor preprocessing needs crop_mode='squash' and crop_pct=1.0, got {data_config}")
-        _, height, width = data_config["input_size"]
-        interpolation = data_config.get("interpolation", "bilinear")
-        if interpolation not in ("bilinear", "bicubic"):
-            interpolation = "bilinear"
-        return cls((int(height), int(width)), interpolation, tuple(data_config["mean"]), tuple(data_config["std"]))
-
-    def pil_to_array(self, image: Image.Image) -> np.ndarray:
-        """RGB PIL image → normalised (H, W, 3) float32, in numpy (no torch threads off the main thread)."""
-        resample = Image.Resampling.BICUBIC if self.interpolation == "bicubic" else Image.Resampling.BILINEAR
-        height, width = self.size
-        if image.size != (width, height):
-            image = image.resize((width, height), resample)
-        array = np.asarray(image, dtype=np.float32)
-        scale = np.asarray([1 / (255.0 * s) for s in self.std], dtype=np.float32)
-        shift = np.asarray([m / s for m, s in zip(self.mean, self.std, strict=True)], dtype=np.float32)
-        array *= scale
-        array -= shift
-        return array
-
-    def normalise(self, images: list[torch.Tensor]) -> torch.Tensor:
-        """uint8 (3, h, w) images of any sizes → one normalised (N, 3, H, W) float batch, channels_last."""
-        height, width = self.size
-        device = images[0].device
-        out = torch.empty((len(images), 3, height, width), dtype=torch.float32, device=device,
-                          memory_format=torch.channels_last)
-        by_shape: dict[tuple[int, ...], list[int]] = {}
-        for position, image in enumerate(images):
-            by_shape.setdefault(tuple(image.shape), []).append(position)
-        for shape, positions in by_shape.items():  # catalog photos mostly share a size: one resize call
-            group = torch.stack([images[p] for p in positions]).float()
-            if shape[1:] != (height, width):
-                group = F.interpolate(group, size=(height, width), mode=self.interpolation, antialias=True,
-                                      align_corners=False)
-            out[positions] = group
-        mean = torch.tensor(self.mean, device=device).view(1, 3, 1, 1) * 255.0
-        std = torch.tensor(self.std, device=device).view(1, 3, 1, 1) * 255.0
-        # PIL's resize clamps and rounds to uint8; the models notice the difference (cosine 0.96 vs 0.9997
-        # on 1080x1440 photos), so do the same.
-        return out.clamp_(0.0, 255.0).round_().sub_(mean).div_(std)
+def normalise(preprocess: TensorPreprocess, images: list[torch.Tensor]) -> torch.Tensor:
+    """uint8 (3, h, w) images of any sizes → one normalised (N, 3, H, W) float batch, channels_last."""
+    height, width = preprocess.size
+    device = images[0].device
+    out = torch.empty((len(images), 3, height, width), dtype=torch.float32, device=device,
+                      memory_format=torch.channels_last)
+    by_shape: dict[tuple[int, ...], list[int]] = {}
+    for position, image in enumerate(images):
+        by_shape.setdefault(tuple(image.shape), []).append(position)
+    for shape, positions in by_shape.items():  # catalog photos mostly share a size: one resize call
+        group = torch.stack([images[p] for p in positions]).float()
+        if shape[1:] != (height, width):
+            group = F.interpolate(group, size=(height, width), mode=preprocess.interpolation, antialias=True,
+                                  align_corners=False)
+        out[positions] = group
+    mean = torch.tensor(preprocess.mean, device=device).view(1, 3, 1, 1) * 255.0
+    std = torch.tensor(preprocess.std, device=device).view(1, 3, 1, 1) * 255.0
+    # PIL's resize clamps and rounds to uint8; the models notice the difference (cosine 0.96 vs 0.9997
+    # on 1080x1440 photos), so do the same.
+    return out.clamp_(0.0, 255.0).round_().sub_(mean).div_(std)
 
 
 def jpeg_fast_path_ok(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> bool:
@@ -133,7 +99,7 @@ def decode_batch(blobs: Sequence[bytes], preprocess: TensorPreprocess, *, device
     if not ready:
         height, width = preprocess.size
         return torch.zeros((0, 3, height, width), device=device), errors
-    return preprocess.normalise(ready), errors
+    return normalise(preprocess, ready), errors
 
 
 def _decode_jpeg(data, device: torch.device):

@@ -38,6 +38,8 @@ class BenchConfig:
     faiss_types: tuple[str, ...] = ("flat", "hnsw", "ivfpq")
     ivf_train_per_list: int = 256  # --quick: 39, FAISS's minimum (k-means dominates its build time)
     forward_seconds: float = 8.0
+    runtime: str = "auto"  # what serves: index builds, queries and the bot process (engine.runtime)
+    precision: str = "fp32"
 
     @classmethod
     def quick(cls, **overrides) -> BenchConfig:
@@ -68,7 +70,16 @@ def recall_at_k(found: np.ndarray, exact: np.ndarray, k: int = 10) -> float:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MiB (Linux reports KiB)."""
+    """This process's peak resident set size so far, in MiB: Linux's VmHWM, which starts afresh at exec —
+    unlike ``ru_maxrss``, which a child started by fork + exec inherits from its parent (a bot probed from the
+    bench process reported the bench's gigabytes, not its own)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # not Linux
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -94,33 +105,42 @@ def synthetic_vectors(n: int, dim: int, seed: int = 0, clusters: int = 1000, int
 
 
 def run_bench(config: BenchConfig) -> dict:
-    """Every figure of the benchmark as one flat dict (see BENCHMARKS.md for what bounds each)."""
+    """Every figure of the benchmark as one flat dict (see BENCHMARKS.md for what bounds each).
+
+    ``raw_forward_img_s`` is always eager PyTorch fp32 (the reference every ratio divides by, comparable across
+    changes); the index builds, queries and the bot process run on the serving runtime (``config.runtime``).
+    """
     import torch
 
-    from engine import Engine, EngineConfig
+    from engine import Engine, EngineConfig, load_engine
 
     engine_config = EngineConfig(backbone=config.backbone, weights=config.weights, device=config.device,
-                                 artifact=None)
+                                 artifact=None, runtime=config.runtime, precision=config.precision)
     if config.batch_size:
         engine_config = replace(engine_config, batch_size=config.batch_size)
-    engine = Engine.load(engine_config)
+    reference = Engine.load(replace(engine_config, runtime="torch"))
     result: dict = {
-        "device": str(engine.device),
-        "device_name": torch.cuda.get_device_name(engine.device) if engine.device.type == "cuda" else _cpu_name(),
-        "backbone": engine.backbone_name,
-        "weights": engine.weights_source,
-        "random_weights": "random" in engine.weights_source,
-        "dim": engine.dim,
-        "batch_size": engine.build_batch_size,
-        "query_batch_size": engine.config.batch_size,
-        "decode_path": engine.decode_path,
+        "device": str(reference.device),
+        "device_name": (torch.cuda.get_device_name(reference.device) if reference.device.type == "cuda"
+                        else _cpu_name()),
+        "backbone": reference.backbone_name,
+        "weights": reference.weights_source,
+        "random_weights": "random" in reference.weights_source,
+        "dim": reference.dim,
+        "batch_size": reference.build_batch_size,
+        "query_batch_size": reference.config.batch_size,
+        "decode_path": reference.decode_path,
         "torch_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "quick": config.faiss_items < 1_000_000,
     }
-    result["raw_forward_img_s"] = round(raw_forward(engine, engine.build_batch_size, config.forward_seconds), 1)
-    result.update(raw_forward_onnx(engine, engine.build_batch_size, config.forward_seconds,
+    result["raw_forward_img_s"] = round(raw_forward(reference, reference.build_batch_size, config.forward_seconds),
+                                        1)
+    result.update(raw_forward_onnx(reference, reference.build_batch_size, config.forward_seconds,
                                    result["raw_forward_img_s"]))
+    del reference
+    engine = load_engine(engine_config)
+    result.update(runtime=engine.runtime, precision=getattr(engine, "precision", "fp32"))
     with tempfile.TemporaryDirectory(prefix="fashionbot-bench-") as scratch:
         root = Path(scratch)
         thumbs_feed = _demo_feed(root / "thumbs.csv", config.thumbs)
@@ -133,7 +153,7 @@ def run_bench(config: BenchConfig) -> dict:
         blobs = [path.read_bytes() for path in photo_paths[:max(20, min(len(photo_paths), 64))]]
         result.update(asyncio.run(query_latency(engine, thumbs_index, blobs, config.queries,
                                                 config.concurrent_rounds)))
-        result["bot_peak_rss_mb"] = bot_peak_rss_mb(engine_config, thumbs_index, photo_paths[0])
+        result.update(bot_peak_rss(engine_config, thumbs_index, photo_paths[0]))
     del engine
     result["faiss"] = faiss_bench(engine_dim := result["dim"], config.faiss_items, config.faiss_queries,
                                   config.faiss_types, config.ivf_train_per_list)
@@ -164,21 +184,36 @@ def raw_forward(engine, batch_size: int, seconds: float) -> float:
 
 
 def raw_forward_onnx(engine, batch_size: int, seconds: float, eager_img_s: float) -> dict:
-    """The same backbone exported to ONNX, on ONNX Runtime (fp32, and dynamic int8), timed as
-    :func:`raw_forward` times eager PyTorch: images/s, and each as a multiple of the eager figure. CPU only
-    (None on a GPU, where the runtime here has no CUDA provider). Groundwork for issue 20: nothing serves on it."""
-    keys = ("raw_forward_onnx_img_s", "raw_forward_onnx_int8_img_s")
+    """The same backbone exported to ONNX, on ONNX Runtime — fp32, static int8 (calibrated on demo packshots
+    and photos) and dynamic int8 — timed as :func:`raw_forward` times eager PyTorch: images/s, each as a
+    multiple of the eager figure, and each int8's parity (median cosine to PyTorch on the demo images). CPU
+    only (None on a GPU, where the runtime here has no CUDA provider)."""
+    keys = ("raw_forward_onnx_img_s", "raw_forward_onnx_int8_img_s", "raw_forward_onnx_int8_dynamic_img_s")
     if engine.device.type != "cpu":
         return {key: None for key in keys}
-    from engine.onnx_export import OnnxBackbone, export_onnx
+    from engine.onnx_export import (
+        OnnxBackbone,
+        calibration_batch,
+        demo_images,
+        export_onnx,
+        quantize_backbone,
+        quantize_backbone_dynamic,
+    )
 
     height, width = engine.data_config["input_size"][1:]
     batch = np.random.default_rng(0).standard_normal((batch_size, 3, height, width), dtype=np.float32)
+    images, photos = demo_images(engine)
+    parity_batch = calibration_batch(engine, images, photos)
+    import torch
+
+    reference = engine.backbone_features(torch.from_numpy(parity_batch)).numpy()
     out: dict = {}
     with tempfile.TemporaryDirectory(prefix="fashionbot-onnx-") as scratch:
-        exported = export_onnx(engine, scratch, int8=True)
-        assert exported.backbone_int8 is not None  # asked for
-        for key, path in zip(keys, (exported.backbone, exported.backbone_int8), strict=True):
+        fp32 = export_onnx(engine, scratch).backbone
+        static = quantize_backbone(fp32, Path(scratch) / "static.onnx",
+                                   calibration_batch(engine, *demo_images(engine, catalog=160, offset=len(images))))
+        dynamic = quantize_backbone_dynamic(fp32, Path(scratch) / "dynamic.onnx")
+        for key, path in zip(keys, (fp32, static, dynamic), strict=True):
             runner = OnnxBackbone(path)
 
             def forward(runner=runner) -> None:  # what embed_tensors does after the backbone: unit rows
@@ -187,8 +222,16 @@ def raw_forward_onnx(engine, batch_size: int, seconds: float, eager_img_s: float
 
             out[key] = round(batch_size / _median_seconds(forward, seconds), 1)
             out[key.replace("_img_s", "_ratio")] = round(out[key] / eager_img_s, 3)
+            cosines = _cosines(runner(parity_batch), reference)
+            out[key.replace("_img_s", "_cosine")] = round(float(np.median(cosines)), 4)
             del runner
     return out
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    return (a * b).sum(axis=1)
 
 
 def _median_seconds(forward, seconds: float) -> float:
@@ -256,7 +299,7 @@ def _index_rate(engine, feed: Path, out: Path) -> tuple[float, Path]:
 
 
 async def query_latency(engine, index_dir: Path, blobs: list[bytes], queries: int, rounds: int) -> dict:
-    """One photo → ranked results through the Recommender (micro-batcher, decode, embed, search)."""
+    """One photo → ranked results as the bot gets them (decode, the pose detector, micro-batcher, embed, search)."""
     from index import CatalogIndex
     from recommender import CatalogRecommender, RecommenderSettings
 
@@ -264,7 +307,8 @@ async def query_latency(engine, index_dir: Path, blobs: list[bytes], queries: in
 
     async def one(blob: bytes) -> float:
         started = time.perf_counter()
-        await recommender.search(await recommender.photo(blob), 6)
+        regions = await recommender.photo_regions(blob)  # what the bot asks: a person's garments, else the photo
+        await recommender.search(regions[0].query, 6)
         return (time.perf_counter() - started) * 1000
 
     try:
@@ -281,32 +325,42 @@ async def query_latency(engine, index_dir: Path, blobs: list[bytes], queries: in
             "query_batches_run": recommender._batcher.batches_run}
 
 
-def bot_peak_rss_mb(engine_config, index_dir: Path, photo: Path) -> float:
-    """Peak RSS of a fresh bot-like process: engine and the demo index loaded, a few photos answered."""
+def bot_peak_rss(engine_config, index_dir: Path, photo: Path) -> dict:
+    """Peak RSS of a fresh bot-like process (engine and the demo index loaded, a few photos answered), and
+    whether it imported torch."""
     code = (
-        "import asyncio, resource, sys\n"
+        "import asyncio, sys\n"
+        "from fashionbot.bench import peak_rss_mb\n"
         "from pathlib import Path\n"
-        "from engine import Engine, EngineConfig\n"
+        "from engine import EngineConfig, load_engine\n"
         "from index import CatalogIndex\n"
         "from recommender import CatalogRecommender\n"
         "from recommender.settings import RecommenderSettings\n"
-        f"engine = Engine.load(EngineConfig(**{asdict(engine_config)!r}))\n"
+        f"fields = {_plain_fields(engine_config)!r}\n"
+        "fields['export_dir'] = fields['export_dir'] and Path(fields['export_dir'])\n"
+        "engine = load_engine(EngineConfig(**fields))\n"
         f"index_dir = Path({str(index_dir)!r})\n"
         "async def main():\n"
         "    r = CatalogRecommender(engine, RecommenderSettings(index=index_dir), CatalogIndex.open(index_dir))\n"
         f"    blob = Path({str(photo)!r}).read_bytes()\n"
         "    for _ in range(5):\n"
-        "        await r.search(await r.photo(blob), 6)\n"
+        "        await r.search((await r.photo_regions(blob))[0].query, 6)\n"
         "    await r.aclose()\n"
         "asyncio.run(main())\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "print(int('torch' in sys.modules), peak_rss_mb())\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
                           env={**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")})
     if done.returncode != 0:
         log.warning("bot RSS probe failed: %s", done.stderr[-2000:])
-        return float("nan")
-    return round(float(done.stdout.strip().splitlines()[-1]), 1)
+        return {"bot_peak_rss_mb": float("nan"), "bot_imports_torch": None}
+    imports_torch, rss = done.stdout.strip().splitlines()[-1].split()
+    return {"bot_peak_rss_mb": round(float(rss), 1), "bot_imports_torch": imports_torch == "1"}
+
+
+def _plain_fields(config) -> dict:
+    """An EngineConfig's fields as literals (paths as text), to rebuild it in another process."""
+    return {key: str(value) if isinstance(value, Path) else value for key, value in asdict(config).items()}
 
 
 def faiss_bench(dim: int, n_items: int, n_queries: int, types: tuple[str, ...], train_per_list: int = 256) -> dict:
@@ -429,12 +483,13 @@ def _cpu_name() -> str:
 
 
 def bench_command(*, device: str, quick: bool, as_json: bool, backbone: str, weights: str | None,
-                  batch_size: int | None) -> int:
+                  batch_size: int | None, runtime: str = "auto", precision: str = "fp32") -> int:
     import json
 
     from engine.device import resolve_device
 
-    overrides = {"device": device, "backbone": backbone, "weights": weights, "batch_size": batch_size}
+    overrides = {"device": device, "backbone": backbone, "weights": weights, "batch_size": batch_size,
+                 "runtime": runtime, "precision": precision}
     config = BenchConfig.for_device(quick, resolve_device(device).type, **overrides)
     result = run_bench(config)
     if as_json:

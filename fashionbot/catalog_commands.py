@@ -6,14 +6,15 @@ import json
 import logging
 import sqlite3
 import sys
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from tqdm import tqdm
 
 from catalog import FeedError, read_feed
-from engine import Engine
+from engine.runtime import EmbeddingEngine, load_engine
 from index import CatalogIndex, CatalogIndexError, LabelReport, Manifest, SearchHit
 from index.records import ProductRecords
 from index.store import PRODUCTS, resolve_build
@@ -22,18 +23,19 @@ from recommender.rerank import RerankPolicy, ranked_search
 from recommender.settings import DEMO_FEED, DEMO_PHOTOS, RecommenderSettings
 
 log = logging.getLogger(__name__)
+Outcome = TypeVar("Outcome")
 
 
 class _Build(Protocol):
     """What build_index and build_index_ray share, so that the one call below is checked against both."""
 
-    def __call__(self, feed_path: Path, out_dir: Path, engine: Engine, *, index_type: str = ...,
+    def __call__(self, feed_path: Path, out_dir: Path, engine: EmbeddingEngine, *, index_type: str = ...,
                  cache_dir: Path | None = ..., progress: ProgressCallback | None = ...,
                  allow_private_hosts: bool = ..., max_views: int = ...) -> BuildReport: ...
 
 
 def build(settings: RecommenderSettings, catalog: Path, out: Path, index_type: str = "auto",
-          engine: Engine | None = None, ray_address: str | None = None) -> int:
+          engine: EmbeddingEngine | None = None, ray_address: str | None = None) -> int:
     """``ray_address``: build on Ray Data ("local" or a cluster address; the ``ray`` extra) instead of here."""
     run: _Build = build_index
     if ray_address:
@@ -43,7 +45,7 @@ def build(settings: RecommenderSettings, catalog: Path, out: Path, index_type: s
             print(f"error: {error}", file=sys.stderr)
             return 1
         run = partial(build_index_ray, address=ray_address)
-    engine = engine or Engine.load(settings.engine_config())
+    engine = engine or load_engine(settings.engine_config())
     with tqdm(desc="indexing", unit="img", dynamic_ncols=True) as bar:
         def show(update: BuildProgress) -> None:
             bar.total = update.total
@@ -114,25 +116,37 @@ def _labels_text(labels: LabelReport) -> str:
     return "\n".join(lines)
 
 
-def recommend(settings: RecommenderSettings, images: list[Path], k: int, as_json: bool) -> int:
-    engine = Engine.load(settings.engine_config())
+def recommend(settings: RecommenderSettings, images: list[Path], k: int, as_json: bool, regions: bool = False) -> int:
+    engine = load_engine(settings.engine_config())
     try:
         index = CatalogIndex.open(settings.index, engine.fingerprint)
     except CatalogIndexError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if regions:  # per garment worn (fashionbot/region_commands.py)
+        from .region_commands import rank_regions, regions_json, regions_table
+
+        return _print_outcomes(images, rank_regions(settings, engine, index, images, k), as_json, regions_json,
+                               regions_table)
+    return _print_outcomes(images, rank_images(settings, engine, index, images, k), as_json, _as_json, _as_table)
+
+
+def _print_outcomes(images: list[Path], outcomes: Sequence[Outcome | str], as_json: bool,
+                    to_json: Callable[[Path, Outcome | str], dict],
+                    to_table: Callable[[Path, Outcome | str], str]) -> int:
+    """Each image's outcome as a JSON line or a table; 1 when any image was unusable."""
     failures = 0
-    for path, outcome in zip(images, rank_images(settings, engine, index, images, k), strict=True):
+    for path, outcome in zip(images, outcomes, strict=True):
         if isinstance(outcome, str):
             failures += 1
         if as_json:
-            print(json.dumps(_as_json(path, outcome), ensure_ascii=False), flush=True)
+            print(json.dumps(to_json(path, outcome), ensure_ascii=False), flush=True)
         else:
-            print(_as_table(path, outcome))
+            print(to_table(path, outcome))
     return 1 if failures else 0
 
 
-def rank_images(settings: RecommenderSettings, engine: Engine, index: CatalogIndex, images: list[Path],
+def rank_images(settings: RecommenderSettings, engine: EmbeddingEngine, index: CatalogIndex, images: list[Path],
                 k: int) -> list[list[SearchHit] | str]:
     """Hits for each image in order (decoded and re-ranked as the bot does), or why an image was unusable."""
     policy = RerankPolicy.of(engine.head, settings.rerank)
@@ -164,26 +178,34 @@ def rank_images(settings: RecommenderSettings, engine: Engine, index: CatalogInd
 def _as_json(path: Path, outcome: list[SearchHit] | str) -> dict:
     if isinstance(outcome, str):
         return {"query": str(path), "error": outcome}
-    return {"query": str(path), "results": [
-        {"id": hit.product.id, "score": round(hit.score, 5), "similarity": round(hit.similarity, 5),
-         "rank": hit.rank + 1, "title": hit.product.title,
-         "link": hit.product.link, "image_link": hit.product.image_link, "price": hit.product.price,
-         "color": hit.product.color, "gender": hit.product.gender, "product_type": hit.product.product_type}
-        for hit in outcome]}
+    return {"query": str(path), "results": results_json(outcome)}
+
+
+def results_json(hits: list[SearchHit]) -> list[dict]:
+    """The fields `recommend --json` gives of each result."""
+    return [{"id": hit.product.id, "score": round(hit.score, 5), "similarity": round(hit.similarity, 5),
+             "rank": hit.rank + 1, "title": hit.product.title,
+             "link": hit.product.link, "image_link": hit.product.image_link, "price": hit.product.price,
+             "color": hit.product.color, "gender": hit.product.gender, "product_type": hit.product.product_type}
+            for hit in hits]
 
 
 def _as_table(path: Path, outcome: list[SearchHit] | str) -> str:
     if isinstance(outcome, str):
         return f"{path}: error: {outcome}\n"
-    lines = [f"{path}:"]
+    return results_table(str(path), outcome)
+
+
+def results_table(heading: str, hits: list[SearchHit]) -> str:
+    lines = [f"{heading}:"]
     lines += [f"  {hit.rank + 1:>2}. {hit.score:5.3f}  {hit.product.title[:60]:<60}  {hit.product.link}"
-              for hit in outcome]
+              for hit in hits]
     return "\n".join(lines) + "\n"
 
 
 def demo(settings: RecommenderSettings, k: int) -> int:
     """Build the demo index when missing or stale, then recommend for each example photo."""
-    engine = Engine.load(settings.engine_config())
+    engine = load_engine(settings.engine_config())
     feed_hash = read_feed(DEMO_FEED).source_hash
     try:
         index = CatalogIndex.open(settings.index, engine.fingerprint)

@@ -101,13 +101,16 @@ def recommend(
     index: Annotated[Path | None, typer.Option(help="index directory [env FASHIONBOT_INDEX]")] = None,
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="results per photo")] = 6,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line per image")] = False,
+    regions: Annotated[bool, typer.Option(
+        "--regions", help="a photo of a person: results per garment worn (top, bottom or full, shoes), most "
+                          "prominent first; other photos: the one region \"whole\"")] = False,
     backbone: Backbone = None,
     device: Device = None,
 ) -> None:
     """Recommend catalog products for each photo (the model is loaded once)."""
     from .catalog_commands import recommend as run
 
-    raise typer.Exit(run(_settings(index=index, backbone=backbone, device=device), images, k, as_json))
+    raise typer.Exit(run(_settings(index=index, backbone=backbone, device=device), images, k, as_json, regions))
 
 
 @app.command()
@@ -195,6 +198,8 @@ def evaluate(
     framing: Annotated[str, typer.Option(help="how the head's engine frames photos: auto (what it was trained "
                                               "with) or views joined by +")] = "auto",
     real_feeds: Annotated[Path | None, typer.Option(help="shops' feeds whose label coverage to report")] = REAL_FEEDS,
+    runtime: Annotated[str, typer.Option(help="what computes the backbone's features: torch, or onnx (as the CPU "
+                                              "bot serves them; parity with torch's rows)")] = "torch",
 ) -> None:
     """Retrieval quality on photos of held-out products (both generators) and real photos: the plain backbone vs
     the learned head vs the shipped head + re-ranking, on the sample's labels and on a foreign shop's; whether
@@ -202,7 +207,8 @@ def evaluate(
     _require_training_extra()
     from .research import eval_command
 
-    raise typer.Exit(eval_command(sample, backbone, device, artifact, out, cache, real_photos, framing, real_feeds))
+    raise typer.Exit(eval_command(sample, backbone, device, artifact, out, cache, real_photos, framing, real_feeds,
+                                  runtime))
 
 
 @app.command("map")
@@ -232,12 +238,14 @@ def bench(
     backbone: Annotated[str, typer.Option(help="auto, or a timm model name")] = "auto",
     weights: Annotated[str | None, typer.Option(help="weights file, or 'random' (speed figures only)")] = None,
     batch_size: Annotated[int | None, typer.Option(min=1, help="images per forward pass")] = None,
+    runtime: Annotated[str, typer.Option(help="what serves the builds and queries: auto, onnx or torch")] = "auto",
+    precision: Annotated[str, typer.Option(help="ONNX Runtime's precision: fp32 or int8")] = "fp32",
 ) -> None:
     """Measure the model's ceiling, index builds, query latency and FAISS index types in one run."""
     from .bench import bench_command
 
     raise typer.Exit(bench_command(device=device, quick=quick, as_json=as_json, backbone=backbone, weights=weights,
-                                   batch_size=batch_size))
+                                   batch_size=batch_size, runtime=runtime, precision=precision))
 
 
 TRAINING_LIBRARIES = ("pytorch_metric_learning", "sklearn", "matplotlib")

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from engine import Engine, EngineConfig
-from engine.heads import AUTO_ARTIFACT, DEFAULT_ARTIFACT, HeadArtifact, HeadArtifactError
+from engine.config import AUTO_ARTIFACT, DEFAULT_ARTIFACT
+from engine.heads import HeadArtifact, HeadArtifactError
 from training.trainer import TrainOptions, train
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def train_command(options: TrainOptions) -> int:
 
 def eval_command(sample: Path, backbone: str, device: str, artifact: str | None, out_dir: Path,
                  cache_root: Path, real_photos: Path | None = None, query_framing: str = "auto",
-                 real_feeds: Path | None = None) -> int:
+                 real_feeds: Path | None = None, runtime: str = "torch") -> int:
     from training.evaluation import evaluate_sample
 
     path = None
@@ -53,7 +54,7 @@ def eval_command(sample: Path, backbone: str, device: str, artifact: str | None,
     try:
         result = evaluate_sample(sample, backbone=backbone, device=device, artifact=path, real_photos=real_photos,
                                  cache_root=cache_root, out_dir=out_dir, query_framing=query_framing,
-                                 real_feeds=real_feeds)
+                                 real_feeds=real_feeds, runtime=runtime)
     except (HeadArtifactError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,1 +1,2 @@
-"""Trained artifacts shipped as package data (``fashion-head-v2.pt``); found through ``importlib.resources``."""
+"""Trained artifacts shipped as package data (``fashion-head-v2.pt``, the pose models in ``pose/``); found through
+``importlib.resources``."""

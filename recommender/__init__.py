@@ -15,17 +15,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .catalog_recommender import CatalogRecommender
     from .indexing import BuildProgress, BuildReport, build_index
-    from .protocol import Query, Recommender, ReindexInProgressError
+    from .protocol import Query, Recommender, Region, ReindexInProgressError
     from .settings import RecommenderSettings
     from .style import Guess, Style
 
 _HOMES = {
     "CatalogRecommender": "catalog_recommender", "BuildProgress": "indexing", "BuildReport": "indexing",
     "build_index": "indexing", "Query": "protocol", "Recommender": "protocol",
-    "ReindexInProgressError": "protocol", "RecommenderSettings": "settings", "Guess": "style", "Style": "style",
+    "ReindexInProgressError": "protocol", "Region": "protocol", "RecommenderSettings": "settings", "Guess": "style",
+    "Style": "style",
 }
 __all__ = ["BuildProgress", "BuildReport", "CatalogRecommender", "Guess", "Query", "Recommender",
-           "RecommenderSettings", "ReindexInProgressError", "Style", "build_index"]
+           "RecommenderSettings", "Region", "ReindexInProgressError", "Style", "build_index"]
 
 
 def __getattr__(name: str) -> Any:

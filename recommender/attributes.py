@@ -31,4 +31,6 @@ PRODUCT_LABELS: dict[str, Callable[[Product], str]] = {
     "gender": _normalised_first("gender", lambda product: product.gender or ""),
     "usage": _normalised_first("usage", lambda product: product.extra.get("usage") or ""),
     "sub_category": _normalised_first("sub_category", sub_category),
+    # What a garment region's prior (recommender/regions.py) is over: the product's kind, its sub_category.
+    "prior": _normalised_first("sub_category", sub_category),
 }

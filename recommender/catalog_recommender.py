@@ -13,17 +13,20 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from PIL import Image
 from redis.asyncio import Redis
 
-from engine import Engine, MicroBatcher
-from index import CatalogIndex, CatalogLabels, Filters, IndexNotFoundError, SearchHit
+from engine import MicroBatcher
+from engine.runtime import EmbeddingEngine, load_engine
+from index import CatalogIndex, CatalogLabels, Filters, FingerprintMismatchError, IndexNotFoundError, SearchHit
 from index.store import resolve_build
 
 from .build_lock import BuildLock, LocalBuildLock, RedisBuildLock
 from .closeness import similarity_floor
 from .indexing import BuildProgress, BuildReport, build_index
-from .protocol import Query
+from .protocol import Query, Region
 from .readiness import Phase, Readiness, configuration_warnings, what_runs
+from .regions import OutfitFinder, Photo, decode, policy_for, whole
 from .rerank import RerankPolicy, ranked_search
 from .settings import RecommenderSettings
 from .style import Style, head_style, vote_style
@@ -36,13 +39,16 @@ STYLE_NEIGHBOURS = 10
 class CatalogRecommender:
     """Built complete by :meth:`open` (model loaded, index opened or first built, both off the loop)."""
 
-    def __init__(self, engine: Engine, settings: RecommenderSettings, index: CatalogIndex, *,
+    def __init__(self, engine: EmbeddingEngine, settings: RecommenderSettings, index: CatalogIndex, *,
                  max_batch: int = 16, build_lock: BuildLock | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self._index = index
-        self._batcher: MicroBatcher[bytes, Query] = MicroBatcher(self._embed_batch, max_batch=max_batch,
+        self._batcher: MicroBatcher[Image.Image, Query] = MicroBatcher(self._embed_batch, max_batch=max_batch,
                                                                  name="embed")
+        # Photos of people: the pose model (loaded on the first such photo) and their garments' crops, batched.
+        self._outfits: MicroBatcher[Photo, list[Region]] = MicroBatcher(OutfitFinder(engine).regions,
+                                                                       max_batch=max_batch, name="regions")
         self._build_lock = build_lock or LocalBuildLock()
         self._follower: asyncio.Task[None] | None = None
         self.rerank = RerankPolicy.of(engine.head, settings.rerank)
@@ -59,7 +65,7 @@ class CatalogRecommender:
         """
         readiness = readiness if readiness is not None else Readiness()
         readiness.phase = Phase.LOADING
-        engine = await asyncio.to_thread(Engine.load, settings.engine_config())
+        engine = await asyncio.to_thread(load_engine, settings.engine_config())
         rerank, floor = RerankPolicy.of(engine.head, settings.rerank), similarity_floor(engine, settings.min_similarity)
         readiness.model = what_runs(engine, rerank=rerank is not None, floor=floor)
         readiness.warnings = configuration_warnings(engine.backbone_name, head=engine.head is not None,
@@ -70,9 +76,11 @@ class CatalogRecommender:
         lock: BuildLock = RedisBuildLock(Redis.from_url(url)) if url else LocalBuildLock()
         try:
             index = await asyncio.to_thread(CatalogIndex.open, settings.index, engine.fingerprint)
-        except IndexNotFoundError:
+        except (IndexNotFoundError, FingerprintMismatchError) as missing:
             if not build_demo_if_missing:
                 raise
+            if isinstance(missing, FingerprintMismatchError):  # e.g. another runtime, a retrained head: rebuild
+                log.warning("%s — rebuilding it with this engine before serving", missing)
             readiness.phase = Phase.BUILDING
             loop = asyncio.get_running_loop()
 
@@ -111,8 +119,19 @@ class CatalogRecommender:
         return self._build_lock.held
 
     async def photo(self, image_bytes: bytes) -> Query:
-        """Decode and embed one photo; raises :class:`engine.ImageDecodeError` for a bad one."""
-        return await self._batcher.submit(image_bytes)
+        """Decode and embed one photo; raises :class:`engine.ImageDecodeError` for a bad one.
+
+        Each photo decodes on a thread of its own as it arrives (PIL lets go of the GIL), overlapping the batch
+        the model is running; the batch then gets decoded images, and a bad photo never joins one."""
+        image = await asyncio.to_thread(self.engine.decode, image_bytes)
+        return await self._batcher.submit(image)
+
+    async def photo_regions(self, image_bytes: bytes) -> list[Region]:
+        """The garments a person wears, each searched toward its kind (recommender/regions.py); a photo without a
+        person is the one region ``whole`` with :meth:`photo`'s query (the same decoded image, the same batches:
+        such a photo pays the pose detector on top, nothing else)."""
+        photo = await asyncio.to_thread(decode, self.engine, image_bytes)
+        return await self._outfits.submit(photo) or [whole(photo.size, await self._batcher.submit(photo.image))]
 
     async def search(self, query: Query, k: int, offset: int = 0,
                      filters: Filters | None = None) -> list[SearchHit]:
@@ -120,7 +139,7 @@ class CatalogRecommender:
             raise ValueError(f"a query of engine {query.fingerprint} cannot search engine {self.fingerprint}'s index")
         index = self._index  # a reindex may swap it meanwhile; this query finishes on the one it began with
         return await asyncio.to_thread(ranked_search, index, query.vector, query.attributes, k, offset, filters,
-                                       self.rerank)
+                                       policy_for(query, self.rerank))
 
     async def style(self, query: Query) -> Style:
         """What the photo shows: the trained head's predictions, else a vote of its nearest catalog items."""
@@ -164,6 +183,7 @@ class CatalogRecommender:
         if self._follower is not None:
             self._follower.cancel()
         await self._batcher.aclose()
+        await self._outfits.aclose()
         await self._build_lock.aclose()
         self._index.close()
 
@@ -181,29 +201,26 @@ class CatalogRecommender:
             except Exception as error:  # the served index stays; the next look may succeed
                 log.warning("could not follow the published index build: %s", error)
 
-    def _embed_batch(self, blobs: list[bytes]) -> list[Query | Exception]:
-        images, errors = self.engine.decode_photos(blobs)
+    def _embed_batch(self, images: list[Image.Image]) -> list[Query | Exception]:
         vectors, attributes = self.engine.embed_photos(images)
-        rows = iter(range(len(images)))
-        return [error if error is not None else _query(vectors, attributes, next(rows), self.fingerprint)
-                for error in errors]
+        return [_query(vectors, attributes, row, self.fingerprint) for row in range(len(images))]
 
 
 def _query(vectors, attributes, row: int, fingerprint: str) -> Query:
     return Query(vectors[row], attributes[row] if attributes else None, fingerprint)
 
 
-def open_or_build_index(engine: Engine, settings: RecommenderSettings, build_if_missing: bool = True, *,
+def open_or_build_index(engine: EmbeddingEngine, settings: RecommenderSettings, build_if_missing: bool = True, *,
                         progress: Callable[[BuildProgress], None] | None = None) -> CatalogIndex:
     """Open the configured index; with none there yet, build it from the configured catalog first (``progress``
     is called from the build's thread)."""
     try:
         return CatalogIndex.open(settings.index, engine.fingerprint)
-    except IndexNotFoundError:
+    except (IndexNotFoundError, FingerprintMismatchError) as missing:
         if not build_if_missing:
             raise
-    log.warning("no index at %s yet: building it from %s (first start; this takes a minute)",
-                settings.index, settings.catalog)
+        log.warning("%s: building it from %s with this engine (this takes a minute)",
+                    "no index yet" if isinstance(missing, IndexNotFoundError) else missing, settings.catalog)
     report = build_index(settings.catalog, settings.index, engine, cache_dir=settings.cache_dir,
                          allow_private_hosts=settings.allow_private_image_hosts,
                          max_views=settings.max_images_per_product, progress=progress)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine import Engine
+from engine.runtime import EmbeddingEngine
 from index import SearchHit
 
 # (backbone, query framing) → floor, calibrated like a head's, on the same validation real photos (README).
 PLAIN_FLOORS = {("tf_efficientnet_lite0", "centre+garment"): 0.408}
 
 
-def similarity_floor(engine: Engine, override: float | None = None) -> float | None:
+def similarity_floor(engine: EmbeddingEngine, override: float | None = None) -> float | None:
     if override is not None:
         return override
     if engine.head is not None:

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from catalog import FeedReport, ImageFetcher, ImageResult, Product, read_feed
-from engine import Engine
-from engine.heads import Attributes
+from engine.attributes import Attributes
 from engine.prefetch import decode_ahead
+from engine.runtime import EmbeddingEngine
 from index import IndexWriter, Manifest
 
 from .labelling import ViewVotes, label_product
@@ -112,7 +112,7 @@ def read_views(feed_path: Path, max_views: int = MAX_VIEWS) -> tuple[FeedReport,
     return feed, skipped, [view for product in feed.products for view in product_views(product, max_views)]
 
 
-def build_index(feed_path: Path, out_dir: Path, engine: Engine, *, index_type: str = "auto",
+def build_index(feed_path: Path, out_dir: Path, engine: EmbeddingEngine, *, index_type: str = "auto",
                 cache_dir: Path | None = None, progress: ProgressCallback | None = None,
                 fetch_concurrency: int = 8, decode_workers: int | None = None,
                 allow_private_hosts: bool = False, max_views: int = MAX_VIEWS) -> BuildReport:
@@ -155,9 +155,9 @@ def build_index(feed_path: Path, out_dir: Path, engine: Engine, *, index_type: s
         return tally.finish(feed, feed_path, skipped)
 
 
-def head_vocabularies(engine: Engine) -> dict[str, list[str]] | None:
+def head_vocabularies(engine: EmbeddingEngine) -> dict[str, list[str]] | None:
     """The labels each of the engine's attribute heads predicts; None without a head."""
-    return engine.head.head.spec.vocabularies if engine.head is not None else None
+    return engine.head.vocabularies if engine.head is not None else None
 
 
 class BuildTally:

@@ -14,7 +14,7 @@ import numpy as np
 
 from catalog.product import Product
 from catalog.vocabulary import ATTRIBUTES, PARENT, FeedLabel, feed_labels
-from engine.heads import Attributes
+from engine.attributes import Attributes
 
 # The lowest top probability at which a packshot labels an attribute the feed leaves unlabelled. Measured with
 # the shipped head (fashion-head-v2) on the 165 demo packshots held out of its training: the lowest probability

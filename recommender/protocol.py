@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from engine.heads import Attributes
+from engine.attributes import Attributes
 from index import CatalogLabels, Filters, SearchHit
 
 from .indexing import BuildProgress, BuildReport
@@ -33,6 +33,22 @@ class Query:
     vector: np.ndarray
     attributes: Attributes | None = None
     fingerprint: str | None = None
+
+
+REGION_NAMES = ("top", "bottom", "full", "shoes", "bag", "whole")
+
+
+@dataclass(frozen=True)
+class Region:
+    """One garment worn in a photo of a person (``top``, ``bottom``, ``full`` for a one-piece, ``shoes``,
+    ``bag``), or the ``whole`` photo where no person is found: its box in pixels of the original photo
+    (x0, y0, x1, y1), how prominent it is (0..1, regions come most prominent first), and its query, which
+    searches with a prior toward the region's kind."""
+
+    name: str
+    box: tuple[int, int, int, int]
+    query: Query
+    prominence: float = 1.0
 
 
 @runtime_checkable
@@ -59,6 +75,11 @@ class Recommender(Protocol):
 
     async def photo(self, image_bytes: bytes) -> Query:
         """Decode and embed one photo; raises :class:`engine.ImageDecodeError` for a bad one."""
+
+    async def photo_regions(self, image_bytes: bytes) -> list[Region]:
+        """The garments worn in a photo of a person, most prominent first, each with its query; a photo without
+        a person (a flat-lay, a packshot, a hanger) gives the one region ``whole``, whose query is
+        :meth:`photo`'s. Raises :class:`engine.ImageDecodeError` for a bad photo."""
 
     async def search(self, query: Query, k: int, offset: int = 0,
                      filters: Filters | None = None) -> list[SearchHit]:

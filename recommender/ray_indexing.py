@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from catalog import Product, fetch_all
-from engine import Engine, EngineConfig
+from engine import EngineConfig
+from engine.runtime import EmbeddingEngine, load_engine
 from index import IndexWriter
 
 from .indexing import MAX_VIEWS, BuildReport, BuildTally, ProgressCallback, head_vocabularies, read_views
@@ -76,7 +77,7 @@ class RayPlan:
                    batch_size=config.batch_size)
 
 
-def build_index_ray(feed_path: Path, out_dir: Path, engine: Engine, *, address: str = LOCAL,
+def build_index_ray(feed_path: Path, out_dir: Path, engine: EmbeddingEngine, *, address: str = LOCAL,
                     index_type: str = "auto", cache_dir: Path | None = None,
                     progress: ProgressCallback | None = None, fetch_concurrency: int = 8,
                     allow_private_hosts: bool = False, max_views: int = MAX_VIEWS, actors: int | None = None,
@@ -143,7 +144,7 @@ def connect(address: str, *, num_cpus: int | None = None, temp_dir: Path | None 
     return True
 
 
-def _pipeline(views: list, engine: Engine, plan: RayPlan, *, cache_dir: Path | None, fetch_concurrency: int,
+def _pipeline(views: list, engine: EmbeddingEngine, plan: RayPlan, *, cache_dir: Path | None, fetch_concurrency: int,
               allow_private_hosts: bool) -> ray.data.Dataset:
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # the caller's progress callback reports
@@ -163,7 +164,9 @@ def _pipeline(views: list, engine: Engine, plan: RayPlan, *, cache_dir: Path | N
         EmbedActor, batch_size=plan.batch_size, batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=min(plan.actors, blocks)), num_cpus=plan.num_cpus,
         num_gpus=plan.num_gpus or None,
-        fn_constructor_kwargs={"config": engine.config, "fingerprint": engine.fingerprint,
+        # Workers run the driver's runtime (an ONNX Runtime driver's vectors are not a PyTorch worker's).
+        fn_constructor_kwargs={"config": dataclasses.replace(engine.config, runtime=engine.runtime),
+                               "fingerprint": engine.fingerprint,
                                "threads": None if plan.num_gpus else max(1, int(plan.num_cpus))})
 
 
@@ -186,7 +189,7 @@ class EmbedActor:
     def __init__(self, config: EngineConfig, fingerprint: str, threads: int | None = None) -> None:
         if threads and not config.threads:
             config = dataclasses.replace(config, threads=threads)
-        self.engine = Engine.load(config)
+        self.engine = load_engine(config)
         if self.engine.fingerprint != fingerprint:
             raise RuntimeError(f"this worker's engine computes fingerprint {self.engine.fingerprint}, the driver's "
                                f"{fingerprint}: install the same fashionbot, weights and head on every node")

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from engine.backbones import PACKAGED_DEFAULT
+from engine.config import PACKAGED_DEFAULT
 
 from .indexing import BuildProgress
 
 if TYPE_CHECKING:
-    from engine import Engine
+    from engine.runtime import EmbeddingEngine
 
 
 class Phase(StrEnum):
@@ -55,7 +55,7 @@ class Readiness:
         return described
 
 
-def what_runs(engine: Engine, *, rerank: bool, floor: float | None) -> dict[str, object]:
+def what_runs(engine: EmbeddingEngine, *, rerank: bool, floor: float | None) -> dict[str, object]:
     """The model as operators need to know it: backbone, head (its name, or None), re-rank, the floor."""
     head = engine.head.training.get("name", engine.head.sha256[:12]) if engine.head is not None else None
     return {"backbone": engine.backbone_name, "head": head, "rerank": rerank, "min_similarity": floor}

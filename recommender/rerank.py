@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from engine.heads import Attributes, HeadArtifact
+from engine.attributes import Attributes
+from engine.runtime import HeadInfo
 from index import CatalogIndex, Filters, SearchHit
 
 from .attributes import PRODUCT_LABELS
@@ -50,7 +51,7 @@ class RerankPolicy:
     keep_top: int = 0
 
     @classmethod
-    def of(cls, head: HeadArtifact | None, enabled: bool = True) -> RerankPolicy | None:
+    def of(cls, head: HeadInfo | None, enabled: bool = True) -> RerankPolicy | None:
         if head is None or not enabled:
             return None
         weights = {name: weight for name, weight in head.training.get("rerank", {}).items() if weight}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from engine import EngineConfig
+from engine.config import EngineConfig, default_export_dir
 from engine.framing import Framing
 
 # Package data, so a checkout and an installed wheel find it alike (pip installs unzipped: these are real paths).
@@ -29,7 +30,14 @@ class RecommenderSettings(BaseSettings):
     device: str = Field("auto", description="auto, cpu or cuda")
     batch_size: int = Field(16, ge=1, le=1024, description="images per forward pass")
     hub_timeout_s: float = Field(2.0, gt=0, description="how long to wait for the model hub to answer")
-    threads: int | None = Field(None, ge=1, description="torch CPU threads (default: all cores)")
+    threads: int | None = Field(None, ge=1, description="CPU threads of the model's runtime (default: all cores)")
+    runtime: Literal["auto", "onnx", "torch"] = Field(
+        "auto", description="what runs the model: onnx (ONNX Runtime on the CPU; the bot never loads PyTorch), "
+                            "torch (PyTorch: GPUs, torch.compile), or auto: torch where a GPU is, else onnx")
+    precision: Literal["fp32", "int8"] = Field("fp32", description="ONNX Runtime's precision; int8 is refused "
+                                                                   "where it does not hold parity with fp32")
+    model_cache: Path = Field(default_factory=default_export_dir, description="where ONNX exports of the model "
+                                                                              "are kept (made once per model)")
     max_pixels: int = Field(40_000_000, ge=1_000)
     artifact: str | None = Field("auto", description="trained head: auto (the shipped one when it fits the "
                                                      "backbone), a file, or none")
@@ -80,4 +88,5 @@ class RecommenderSettings(BaseSettings):
                             batch_size=self.batch_size, max_pixels=self.max_pixels,
                             hub_timeout_s=self.hub_timeout_s, threads=self.threads,
                             artifact=None if (self.artifact or "none").lower() == "none" else self.artifact,
-                            query_framing=self.query_framing)
+                            query_framing=self.query_framing, runtime=self.runtime, precision=self.precision,
+                            export_dir=self.model_cache)

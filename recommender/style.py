@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from engine.heads import Attributes
+from engine.attributes import Attributes
 from index import SearchHit
 
 from .attributes import PRODUCT_LABELS

@@ -75,7 +75,9 @@ import json
 import bot, demo, models, playground.web
 from chat.i18n import languages
 from catalog import read_feed
-from engine.heads import DEFAULT_ARTIFACT, HeadArtifact
+from engine.config import DEFAULT_ARTIFACT
+from engine.heads import HeadArtifact
+from engine.pose import PoseLocator, model_path
 from recommender import RecommenderSettings
 settings = RecommenderSettings()
 products = read_feed(settings.catalog).products
@@ -86,17 +88,19 @@ print(json.dumps({
     "examples": sorted(p.name for p in settings.examples.glob("*.jpg")),
     "head": str(DEFAULT_ARTIFACT), "head_backbone": HeadArtifact.load(DEFAULT_ARTIFACT).backbone,
     "page": (playground.web.STATIC / "index.html").is_file(), "languages": languages(),
+    "pose": str(model_path("pose_detection.onnx")), "pose_loads": PoseLocator.load(threads=1) is not None,
 }))
 """
     done = installed.run(installed.venv / "bin" / "python", "-c", code)
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout)
-    for path in (*found["modules"], found["catalog"], found["head"]):
+    for path in (*found["modules"], found["catalog"], found["head"], found["pose"]):
         assert Path(path).is_relative_to(installed.site), f"{path} is not from the installed wheel"
     assert found["products"] == found["images"] == 808
     assert "tshirt-1882.jpg" in found["examples"] and len(found["examples"]) == 8
     assert "lite0" in found["head_backbone"]
     assert found["page"] and {"en", "ru", "hi"} <= set(found["languages"])
+    assert found["pose_loads"]  # shop the look's models (models/pose) load from the wheel
 
 
 @pytest.mark.parametrize("folder", ["demo", "models", "playground/static", "chat/locales"])

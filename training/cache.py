@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
@@ -117,7 +116,8 @@ def compute_features(engine: Engine, image_paths: dict[str, Path], recipe: ViewR
                 pending.append(pool.submit(_render, image_paths[upcoming], recipe, keys[upcoming]))
             packshots = engine.backbone_features(engine.preprocess(images[:2]))
             views = engine.photo_features(images[2:]) if len(images) > 2 else packshots[:0]
-            features = torch.cat([packshots, views]).numpy().astype(np.float16)
+            # np.asarray: a torch engine's CPU tensors and an ONNX Runtime engine's arrays alike
+            features = np.concatenate([np.asarray(packshots), np.asarray(views)]).astype(np.float16)
             temporary = directory / f"{keys[item]}.tmp.npy"
             np.save(temporary, features)
             temporary.replace(directory / f"{keys[item]}.npy")
@@ -179,7 +179,7 @@ def query_features(engine: Engine, images: Sequence[Image.Image], root: Path, ke
     if path.is_file():
         return np.load(path).astype(np.float32)
     size = engine.config.batch_size
-    features = np.concatenate([engine.photo_features(images[i:i + size]).numpy()
+    features = np.concatenate([np.asarray(engine.photo_features(images[i:i + size]))
                                for i in range(0, len(images), size)]) if images else np.zeros((0, 0), np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
     features = features.astype(np.float16)

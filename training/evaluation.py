@@ -18,14 +18,17 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from PIL import Image
 
 from catalog.product import Product
 from engine import Engine, EngineConfig
-from engine.embed import DEFAULT_QUERY_FRAMING
-from engine.heads import Attributes, FashionHead, HeadArtifact
+from engine.attributes import Attributes
+from engine.colour import PixelColour, batch_pixels
+from engine.framing import DEFAULT_QUERY_FRAMING
+from engine.heads import FashionHead, HeadArtifact
 from index import SearchHit
 from recommender.attributes import PRODUCT_LABELS
 from recommender.closeness import similarity_floor
@@ -34,6 +37,7 @@ from recommender.rerank import rerank
 
 from .cache import ViewRecipe, compute_features, held_out_digest, query_features
 from .calibration import best_similarity, non_fashion_photos
+from .data import load_rgb
 from .foreign_feed import relabel
 from .label_coverage import Coverage, catalog_coverage, coverage_table, real_feeds_coverage
 from .metrics import (
@@ -167,10 +171,14 @@ def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", de
                     artifact: Path | None = None, real_photos: Path | None = None,
                     cache_root: Path = Path("var/features"), out_dir: Path = Path("var/eval"),
                     fraction: float = 0.2, seed: int = 0, query_framing: str = "auto",
-                    real_feeds: Path | None = None) -> SampleEvaluation:
+                    real_feeds: Path | None = None, runtime: str = "torch") -> SampleEvaluation:
     """The plain backbone (whole frame and the default framing) and, with ``artifact`` (a head file), the learned
     head with and without re-ranking, on every photo set; the plain backbone and the shipped model again on the
-    foreign-vocabulary catalog; label coverage of both catalogs and of the feeds in ``real_feeds``."""
+    foreign-vocabulary catalog; label coverage of both catalogs and of the feeds in ``real_feeds``.
+
+    ``runtime="onnx"``: every backbone feature (packshots, framed photos, their garment masks) is computed on ONNX
+    Runtime, as the CPU bot serves them; heads run in PyTorch (their ONNX export agrees to cosine 0.9999), so the
+    rows measure the runtime's parity with the PyTorch ones."""
     rows = load_styles(Path(sample) / "styles.csv")
     _, holdout = split_holdout(rows, fraction=fraction, seed=seed)
     products = styles_to_products(rows, Path(sample) / "images")
@@ -193,7 +201,8 @@ def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", de
     foreign_table: dict[str, dict[str, dict[str, float]]] = {}
     catalogs = {"native": labelled(products, None), FOREIGN: labelled(foreign, None)}  # no head: the feed's labels
     for framing in ("whole", DEFAULT_QUERY_FRAMING):
-        engine = Engine.load(EngineConfig(backbone=backbone, device=device, artifact=None, query_framing=framing))
+        engine = _feature_engine(EngineConfig(backbone=backbone, device=device, artifact=None, query_framing=framing),
+                                 runtime)
         catalog, photos = _features(engine, products, queries, cache_root, key)
         name = f"plain {engine.backbone_name}, {framing}"
         table[name] = retrieval_metrics(queries, rank_catalog(unit(photos), unit(catalog), products, 11))
@@ -209,17 +218,31 @@ def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", de
         if trained is None:  # a head file loads or raises; "auto" alone may end without a head
             raise ValueError(f"{artifact}: no head to evaluate")
         notes.append(_honesty(trained, holdout, fraction, seed))
-        catalog, photos = _features(engine, products, queries, cache_root, key)
+        features_by = _feature_engine(engine.config, runtime) if runtime != "torch" else engine
+        catalog, photos = _features(features_by, products, queries, cache_root, key)
         head = trained.head
         weights = trained.training.get("rerank", {})
         keep = int(trained.training.get("rerank_keep_top", 0))
         catalog_vectors, packshot_probabilities = head.infer(catalog)
         packshots = attributes_rows(packshot_probabilities, head.spec.vocabularies)
+        # As the engine labels packshots and photos: colour blended with the pixels' (engine/colour.py).
+        pixel_colour = PixelColour.for_head(head.spec.vocabularies)
+        if pixel_colour is not None:
+            packshots = pixel_colour.blend_packshots(packshots, _packshot_pixels(engine, products)) or packshots
         catalogs = {"native": labelled(products, packshots), FOREIGN: labelled(foreign, packshots)}
         vectors, probabilities = head.infer(photos)
         table[f"learned head, {engine.framing}"] = retrieval_metrics(
             queries, rank_catalog(vectors, catalog_vectors, products, 11))
         photo_attributes = attributes_rows(probabilities, head.spec.vocabularies) if any(weights.values()) else None
+        blended_colour = None
+        if pixel_colour is not None:
+            masks = list(engine.locator.masks([_photo(q) for q in queries])) if engine.locator else None
+            blended = pixel_colour.blend_photos(attributes_rows(probabilities, head.spec.vocabularies),
+                                                [_photo(q) for q in queries], masks)
+            assert blended is not None  # rows in, rows out
+            blended_colour = np.array([[row.probabilities["colour"][label] for label in pixel_colour.labels]
+                                       for row in blended])
+            photo_attributes = blended if photo_attributes is not None else None
         table[SHIPPED] = retrieval_metrics(queries, judged(shipped_ranking(
             vectors, catalog_vectors, catalogs["native"], photo_attributes, weights, keep), products))
         foreign_table[SHIPPED] = retrieval_metrics(queries, judged(shipped_ranking(
@@ -229,7 +252,11 @@ def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", de
                      f"vectors blend backbone and projection (raw_weight {head.spec.raw_weight:g}), re-rank {weights} "
                      f"keeping the visual top {keep} (all chosen on validation photos training never used)")
         heads, pictures = _head_report(queries, probabilities, head.spec.vocabularies, out_dir)
-        closeness = _closeness(engine, head, queries, vectors, catalog_vectors, products)
+        if blended_colour is not None:
+            scored = [i for i, q in enumerate(queries) if q.preset.startswith("indep") or q.preset == REAL]
+            heads["colour, blended with pixel colour,"] = head_accuracy(
+                [queries[i].colour for i in scored], blended_colour[scored], head.spec.vocabularies["colour"])
+        closeness = _closeness(features_by, head, queries, vectors, catalog_vectors, products)
     coverage = [catalog_coverage(f"sample, {name}", labelled_products, products)
                 for name, labelled_products in catalogs.items()]
     if real_feeds is not None and Path(real_feeds).is_dir():
@@ -277,7 +304,7 @@ def _closeness(engine: Engine, head: FashionHead, queries: Sequence[EvalQuery], 
         out[f"{preset} garment photos (false refusals)"] = float((best[rows] < floor).mean())
     others = non_fashion_photos()
     if others:
-        outside, _ = head.infer(engine.photo_features([image for _, image in others]).numpy())
+        outside, _ = head.infer(np.asarray(engine.photo_features([image for _, image in others])))
         out[f"{len(others)} photos of no clothing (scikit-image; right refusals)"] = float(
             (best_similarity(outside, catalog_vectors) < floor).mean())
     real = [i for i, q in enumerate(queries) if q.preset == REAL]
@@ -289,11 +316,28 @@ def _closeness(engine: Engine, head: FashionHead, queries: Sequence[EvalQuery], 
     return out
 
 
+def _feature_engine(config: EngineConfig, runtime: str) -> Engine:
+    """What computes backbone features for ``config``: PyTorch, or the same model on ONNX Runtime (on the CPU)."""
+    if runtime == "torch":
+        return Engine.load(config)
+    from engine.onnx_engine import OnnxEngine
+
+    # The ONNX engine offers what the evaluation reads of an engine (features, framing, fingerprints).
+    return cast(Engine, OnnxEngine.load(replace(config, runtime="onnx", device="cpu")))
+
+
 def _features(engine: Engine, products, queries: Sequence[EvalQuery], cache_root: Path,
               key: str) -> tuple[np.ndarray, np.ndarray]:
     catalog = compute_features(engine, {p.id: Path(p.image_link) for p in products}, ViewRecipe(views=0),
                                cache_root, progress=False).clean
     return catalog, query_features(engine, [_photo(q) for q in queries], cache_root, f"eval-{key}")
+
+
+def _packshot_pixels(engine: Engine, products: Sequence[Product]) -> np.ndarray:
+    """Each packshot as the model sees it, on the coarse grid pixel colour reads (what an index build passes)."""
+    mean, std = engine.data_config["mean"], engine.data_config["std"]
+    return np.concatenate([batch_pixels(np.asarray(engine.preprocess([load_rgb(product.image_link)])), mean, std)
+                           for product in products])
 
 
 def _photo(query: EvalQuery) -> Image.Image:

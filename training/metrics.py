@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from catalog.product import Product
-from engine.heads import Attributes
+from engine.attributes import Attributes
 from index import SearchHit
 from recommender.attributes import PRODUCT_LABELS
 

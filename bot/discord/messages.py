@@ -9,7 +9,7 @@ import discord
 
 from chat import AlbumItem, Page, Reply
 from chat.i18n import N_
-from chat.replies import Rows, is_web_link, shorten
+from chat.replies import Button, Rows, is_web_link, shorten
 from chat.uploads import upload_filename
 
 ACTION_PREFIX = "fashionbot:"  # custom_id = prefix + the core's action (≤ 64 bytes): under Discord's 100
@@ -48,22 +48,42 @@ def embeds(items: list[AlbumItem]) -> tuple[list[discord.Embed], list[Upload]]:
 
 def view(rows: Rows) -> discord.ui.View | None:
     """Link buttons open the product; action buttons come back as interactions with our custom_id."""
-    buttons = [button for row in rows for button in row][:BUTTONS_PER_ROW * ROWS_MAX]
-    if not buttons:
+    laid = layout(rows)
+    if not laid:
         return None
-    layout = discord.ui.View(timeout=None)
-    for number, button in enumerate(buttons):
-        label = shorten(button.label, LABEL_LIMIT)
-        item: discord.ui.Button
-        if button.url:
-            item = discord.ui.Button(style=discord.ButtonStyle.link, label=label, url=button.url,
-                                     row=number // BUTTONS_PER_ROW)
+    buttons = discord.ui.View(timeout=None)
+    for number, row in enumerate(laid):
+        for button in row:
+            label = shorten(button.label, LABEL_LIMIT)
+            item: discord.ui.Button
+            if button.url:
+                item = discord.ui.Button(style=discord.ButtonStyle.link, label=label, url=button.url, row=number)
+            else:
+                item = discord.ui.Button(style=discord.ButtonStyle.primary if button.action == "more"
+                                         else discord.ButtonStyle.secondary, label=label,
+                                         custom_id=ACTION_PREFIX + (button.action or ""), row=number)
+            buttons.add_item(item)
+    return buttons
+
+
+def layout(rows: Rows) -> Rows:
+    """The core's rows in Discord's (5 of at most 5 buttons): the product links packed together, each row of
+    actions (garments, More and Style, 👍 / 👎) on a row of its own when that fits; else every button in turn."""
+    blocks: Rows = []
+    for row in filter(None, rows):
+        if blocks and _links(row) and _links(blocks[-1]):
+            blocks[-1] = [*blocks[-1], *row]
         else:
-            item = discord.ui.Button(style=discord.ButtonStyle.primary if button.action == "more"
-                                     else discord.ButtonStyle.secondary, label=label,
-                                     custom_id=ACTION_PREFIX + (button.action or ""), row=number // BUTTONS_PER_ROW)
-        layout.add_item(item)
-    return layout
+            blocks.append(list(row))
+    laid = [block[i:i + BUTTONS_PER_ROW] for block in blocks for i in range(0, len(block), BUTTONS_PER_ROW)]
+    if len(laid) <= ROWS_MAX:
+        return laid
+    packed = [button for row in rows for button in row][:BUTTONS_PER_ROW * ROWS_MAX]
+    return [packed[i:i + BUTTONS_PER_ROW] for i in range(0, len(packed), BUTTONS_PER_ROW)]
+
+
+def _links(row: list[Button]) -> bool:
+    return all(button.url for button in row)
 
 
 def page_message(page: Page) -> tuple[str, list[discord.Embed], list[Upload], discord.ui.View | None]:

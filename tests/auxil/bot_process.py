@@ -71,11 +71,13 @@ class BotProcess:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         if self.process.returncode is None:
             self.process.kill()
             await self.process.wait()
         await self._reader
+        if kind is not None:  # a failed test shows what the bot said, which its assertion cannot
+            sys.stderr.write(f"--- the bot's output ---\n{self.output[-20000:]}\n")
 
     async def _read(self) -> None:
         assert self.process.stdout is not None

@@ -16,6 +16,7 @@ from engine import decode_image
 from index import CatalogLabels, Filters, SearchHit, collection_slug
 from index.records import filter_values
 from recommender import BuildProgress, BuildReport, Query, ReindexInProgressError, Style
+from recommender.protocol import Region
 from recommender.style import vote_style
 
 COLOURS = {"red": (210, 40, 40), "blue": (40, 70, 200), "green": (40, 160, 70),
@@ -119,6 +120,8 @@ class FakeRecommender:
         self._reindexing = False
         self.builds = 1
         self.similarity_floor: float | None = None  # set it to make photos find "nothing close"
+        # Set it to make every photo a person's: these garments (name, box), most prominent first.
+        self.regions: list[tuple[str, tuple[int, int, int, int]]] | None = None
 
     async def photo(self, image_bytes: bytes) -> Query:
         self.active += 1
@@ -131,6 +134,18 @@ class FakeRecommender:
             return Query(mean.astype(np.float32), fingerprint=self.fingerprint)
         finally:
             self.active -= 1
+
+    async def photo_regions(self, image_bytes: bytes) -> list[Region]:
+        """The photo ``whole``; with ``regions`` set, those garments, each searched with its box's mean colour."""
+        query = await self.photo(image_bytes)
+        image = await asyncio.to_thread(decode_image, image_bytes)
+        if self.regions is None:
+            return [Region("whole", (0, 0, image.width, image.height), query)]
+        pixels = np.asarray(image, dtype=np.float32)
+        return [Region(name, box, Query((pixels[box[1]:box[3], box[0]:box[2]].reshape(-1, 3).mean(axis=0) / 255)
+                                        .astype(np.float32), fingerprint=self.fingerprint),
+                       prominence=1.0 - number / len(self.regions))
+                for number, (name, box) in enumerate(self.regions)]
 
     async def search(self, query: Query, k: int, offset: int = 0,
                      filters: Filters | None = None) -> list[SearchHit]:

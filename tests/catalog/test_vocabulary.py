@@ -230,7 +230,8 @@ def test_labels_are_quick() -> None:
 
 @pytest.mark.slow
 def test_the_vocabulary_is_the_shipped_heads() -> None:
-    from engine.heads import DEFAULT_ARTIFACT, HeadArtifact
+    from engine.config import DEFAULT_ARTIFACT
+    from engine.heads import HeadArtifact
 
     shipped = HeadArtifact.load(DEFAULT_ARTIFACT).head.spec.vocabularies
     assert {attribute: tuple(labels) for attribute, labels in shipped.items()} == dict(VOCABULARY)

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
-from redis.asyncio import Redis
 
 from chat import Conversation, Page, Reply, UserError, session_codec
 from chat.page_order import LocalPageOrder, RedisPageOrder
 from chat.redis_sessions import RedisSessionStore
 from chat.session_store import MemorySessionStore, SessionStore, SqliteSessionStore
 from chat.state import PRICE, PageRecord, Session, Sessions
-from engine.heads import Attributes
+from engine.attributes import Attributes
 from index import Filters
 from recommender import Guess, Query, Style
 from tests.auxil.fakes import FakeRecommender, ManualClock, jpeg, make_catalog
@@ -190,20 +188,6 @@ async def test_a_session_that_began_again_is_not_held_back_by_its_old_pages() ->
 
 async def test_a_session_that_began_again_is_not_held_back_through_redis(redis) -> None:
     await pages_of_a_new_session_go_at_once(RedisPageOrder(redis, "telegram", wait_limit_s=5))
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-async def lasting_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
-    """Each store that outlives a redeploy: SQLite beside the index, or Redis (a real redis-server)."""
-    if request.param == "sqlite":
-        store = SqliteSessionStore(tmp_path / "sessions.sqlite", "telegram", 10)
-        yield store
-        await store.aclose()
-        return
-    client = Redis.from_url(request.getfixturevalue("redis_url"))
-    await client.flushall()
-    yield RedisSessionStore(client, "telegram", 10)
-    await client.aclose()
 
 
 class Searches(FakeRecommender):

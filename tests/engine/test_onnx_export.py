@@ -1,4 +1,4 @@
-"""The engine exported to ONNX computes what PyTorch computes, on small real photos (groundwork for issue 20)."""
+"""The engine exported to ONNX computes what PyTorch computes, on small real photos."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from engine.onnx_export import OnnxBackbone, OnnxHead, export_onnx
+from engine.onnx_export import (
+    OnnxBackbone,
+    OnnxHead,
+    calibration_batch,
+    demo_images,
+    export_onnx,
+    quantize_backbone,
+    quantize_backbone_dynamic,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -27,7 +35,7 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def exported(head_engine, tmp_path_factory):
-    return export_onnx(head_engine, tmp_path_factory.mktemp("onnx"), int8=True)
+    return export_onnx(head_engine, tmp_path_factory.mktemp("onnx"))
 
 
 @pytest.fixture(scope="module")
@@ -68,28 +76,29 @@ def test_onnx_head_gives_the_engines_vectors_and_attributes(head_engine, exporte
             assert labels[int(np.argmax(logits[name][row]))] == predicted.top(name)[0]
 
 
-def test_dynamic_int8_runs_but_does_not_hold_parity(exported, batch_and_features):
-    """Measured, not served: dynamic int8 (depthwise convolutions left in float) keeps a median cosine of
-    about 0.98 to PyTorch on these photos, below issue 20's 0.99; static quantisation is what is left to try."""
+def test_int8_runs_but_holds_no_parity_on_this_backbone(head_engine, exported, batch_and_features, tmp_path):
+    """Measured, not served: static int8 (QDQ, per channel, calibrated on 160 other demo packshots and the demo
+    photos) keeps a median cosine of about 0.93 to PyTorch, dynamic int8 about 0.98 — both below issue 20's
+    0.99 — so the export refuses int8 (tests/engine/test_onnx_engine.py) and fp32 serves."""
     batch, reference = batch_and_features
-    assert exported.backbone_int8 is not None
-    cosines = _cosines(OnnxBackbone(exported.backbone_int8, threads=2)(batch.numpy()), reference)
-    assert float(np.median(cosines)) >= 0.95, cosines
+    calibration = calibration_batch(head_engine, *demo_images(head_engine, catalog=32, offset=100))
+    static = quantize_backbone(exported.backbone, tmp_path / "static.onnx", calibration)
+    dynamic = quantize_backbone_dynamic(exported.backbone, tmp_path / "dynamic.onnx")
+    for path, floor in ((static, 0.8), (dynamic, 0.95)):
+        cosines = _cosines(OnnxBackbone(path, threads=2)(batch.numpy()), reference)
+        assert floor <= float(np.median(cosines)) < 0.995, (path.name, cosines)
 
 
-def test_the_runner_needs_neither_torch_nor_the_engine(exported):
-    """The runner module, loaded on its own, runs an exported model with numpy and onnxruntime only."""
+def test_the_runners_need_no_torch(exported):
+    """The runners run an exported model with numpy and onnxruntime alone: importing them loads no torch."""
     code = (
-        "import importlib.util, sys\n"
+        "import sys\n"
         "import numpy as np\n"
-        f"spec = importlib.util.spec_from_file_location('onnx_export', {str(REPO / 'engine' / 'onnx_export.py')!r})\n"
-        "module = sys.modules['onnx_export'] = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(module)\n"
-        f"features = module.OnnxBackbone({str(exported.backbone)!r}, threads=1)(np.zeros((2, 3, 224, 224), "
-        "np.float32))\n"
+        "from engine.onnx_export import OnnxBackbone\n"
+        f"features = OnnxBackbone({str(exported.backbone)!r}, threads=1)(np.zeros((2, 3, 224, 224), np.float32))\n"
         "assert features.shape[0] == 2, features.shape\n"
-        "print(sorted(name for name in ('torch', 'timm', 'engine') if name in sys.modules))\n"
+        "print(sorted(name for name in ('torch', 'timm') if name in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"

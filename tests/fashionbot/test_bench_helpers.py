@@ -45,18 +45,22 @@ def test_quick_config_is_smaller_and_gpu_gets_more_photos():
 def test_bench_json_has_the_contract_keys(monkeypatch):
     from fashionbot import bench
 
-    monkeypatch.setattr(bench, "bot_peak_rss_mb", lambda *args: 1.0)  # a subprocess; covered by the real bench
+    monkeypatch.setattr(bench, "bot_peak_rss", lambda *args: {"bot_peak_rss_mb": 1.0, "bot_imports_torch": False})
     config = BenchConfig(device="cpu", backbone="tf_efficientnet_lite0", thumbs=8, photos=4, queries=3,
                          concurrent_rounds=1, faiss_items=2000, faiss_queries=10, forward_seconds=0.1,
                          ivf_train_per_list=39)
     result = bench.run_bench(config)
     for key in ("device", "backbone", "batch_size", "random_weights", "raw_forward_img_s", "index_img_s_thumbs",
                 "index_img_s_photos", "index_ratio_photos", "query_p50_ms", "query_p99_ms", "query20_p95_ms",
-                "bot_peak_rss_mb", "peak_rss_mb", "faiss"):
+                "bot_peak_rss_mb", "bot_imports_torch", "peak_rss_mb", "runtime", "precision", "faiss"):
         assert key in result, key
-    # The ONNX Runtime figures (issue 20) sit beside the eager PyTorch reference, measured in the same run.
-    for key in ("raw_forward_onnx_img_s", "raw_forward_onnx_int8_img_s"):
+    # What serves is ONNX Runtime on a CPU; the eager PyTorch reference stays the ratios' denominator, and the
+    # runtime's own figures (fp32, static and dynamic int8, with their parity) sit beside it, from the same run.
+    assert result["runtime"] == "onnx" and result["precision"] == "fp32"
+    for key in ("raw_forward_onnx_img_s", "raw_forward_onnx_int8_img_s", "raw_forward_onnx_int8_dynamic_img_s"):
         assert result[key] > 0, key
         assert result[key.replace("_img_s", "_ratio")] == pytest.approx(result[key] / result["raw_forward_img_s"],
                                                                        rel=0.01, abs=0.002)
+        assert 0.5 < result[key.replace("_img_s", "_cosine")] <= 1.0001, key
+    assert result["raw_forward_onnx_cosine"] >= 0.995
     assert {"flat", "hnsw", "ivfpq"} <= set(result["faiss"])

@@ -76,6 +76,35 @@ def test_recommend_table_and_a_wrong_engine(demo_index):
     assert "resnet18" in other.stderr or "FASHIONBOT_WEIGHTS" in other.stderr
 
 
+def test_recommend_regions_gives_each_garment_its_results_and_other_photos_the_whole(demo_index):
+    from PIL import Image
+    from skimage import data
+
+    person = demo_index.parent / "astronaut.png"  # a person the project did not photograph, in a top
+    Image.fromarray(data.astronaut()).save(person)
+    dress, flat_lay = REPO / "demo" / "photos" / "dress-37936.jpg", REPO / "demo" / "photos" / "heels-17662.jpg"
+    queries = [str(person), str(dress), str(flat_lay)]
+    result = fashionbot("recommend", "--index", str(demo_index), "--k", "3", "--json", "--regions", *queries,
+                        cwd=demo_index.parent)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["query"] for line in lines] == queries
+    plain = json.loads(fashionbot("recommend", "--index", str(demo_index), "--k", "3", "--json", str(flat_lay),
+                                  cwd=demo_index.parent).stdout)
+    for line, (width, height) in zip(lines, [(512, 512), (360, 480), (480, 360)], strict=True):
+        assert line.keys() == {"query", "regions"} and line["regions"]
+        for region in line["regions"]:
+            assert region["name"] in ("top", "bottom", "full", "shoes", "bag", "whole")
+            x0, y0, x1, y1 = region["box"]
+            assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
+            assert [r["rank"] for r in region["results"]] == [1, 2, 3]
+            assert all(r.keys() == plain["results"][0].keys() for r in region["results"])  # fields as without
+    [top] = lines[0]["regions"]  # the astronaut is cut at the waist: a top alone
+    assert top["name"] == "top" and top["box"][3] == 512 and top["box"][1] > 100
+    assert lines[1]["regions"][0]["name"] == "full"  # a dress is one piece
+    assert lines[2]["regions"] == [{"name": "whole", "box": [0, 0, 480, 360], "results": plain["results"]}]
+
+
 def test_build_errors_are_clear(tmp_path):
     missing = fashionbot("index", "build", "--catalog", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "i"),
                          cwd=tmp_path)

@@ -36,7 +36,9 @@ async def test_a_mixed_batch_answers_the_good_photos_and_refuses_the_bad_ones(
     outcomes = await asyncio.gather(*(recommender.photo(blob) for blob in blobs), return_exceptions=True)
     assert [type(outcome) for outcome in outcomes] == [Query, ImageDecodeError, Query, ImageDecodeError,
                                                        ImageDecodeError]
-    assert recommender._batcher.batches_run == 1  # all five arrived together: one forward pass
+    # Each photo decodes on its own thread as it arrives; the two good ones reach the model in one or two passes,
+    # the three bad ones never reach it.
+    assert 1 <= recommender._batcher.batches_run <= 2
     [first] = await recommender.search(outcomes[0], 1)
     assert first.product.id == product.id
 

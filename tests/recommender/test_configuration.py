@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from engine import backbones
-from engine.heads import DEFAULT_ARTIFACT, HeadArtifact
+from engine.config import DEFAULT_ARTIFACT
+from engine.heads import HeadArtifact
 from recommender import CatalogRecommender, RecommenderSettings
 from recommender.indexing import BuildProgress
 from recommender.readiness import Phase, Readiness, configuration_warnings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.vocabulary import FeedLabel
-from engine.heads import Attributes
+from engine.attributes import Attributes
 from recommender.labelling import IMAGE_FLOORS, ViewVotes, reconcile
 
 

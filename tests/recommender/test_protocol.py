@@ -14,7 +14,7 @@ MEMBERS = sorted(name for name in vars(Recommender) if not name.startswith("_"))
 
 def test_the_protocol_names_what_every_front_door_uses() -> None:
     assert MEMBERS == ["aclose", "build_id", "collection_query", "fingerprint", "labels", "min_similarity", "photo",
-                       "product_query", "products_served", "reindex", "reindexing", "search", "style"]
+                       "photo_regions", "product_query", "products_served", "reindex", "reindexing", "search", "style"]
 
 
 @pytest.mark.parametrize("implementation", [CatalogRecommender, FakeRecommender])

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from engine.heads import Attributes
+from engine.attributes import Attributes
 from index import SearchHit
 from recommender import CatalogRecommender, Guess, Query
 from recommender.rerank import rerank

@@ -66,7 +66,7 @@ def test_a_foreign_catalog_labelled_as_a_build_labels_it_ranks_as_the_native_one
     """Re-ranking reads the labels the build gives the relabelled products, and the hits are judged as the
     sample's own products: the same answers, whatever the shop calls its products."""
     from catalog.product import Product
-    from engine.heads import Attributes
+    from engine.attributes import Attributes
     from training.evaluation import judged, labelled, shipped_ranking
     from training.foreign_feed import relabel
 
@@ -94,7 +94,7 @@ def test_a_foreign_catalog_labelled_as_a_build_labels_it_ranks_as_the_native_one
 
 @pytest.mark.slow
 def test_eval_scores_the_foreign_catalog_of_a_tiny_sample(tiny_catalog, tmp_path):
-    from engine.heads import DEFAULT_ARTIFACT
+    from engine.config import DEFAULT_ARTIFACT
     from training.evaluation import FOREIGN, evaluate_sample
 
     sample = tmp_path / "sample"
