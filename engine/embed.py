@@ -16,8 +16,8 @@ from .backbones import Backbone, create_backbone
 from .colour import PixelColour, batch_pixels
 from .config import AUTO_ARTIFACT, DEFAULT_ARTIFACT, EMBEDDING_VERSION, EngineConfig, fingerprint_of
 from .device import autocast_dtype, inference_context, resolve_device
-from .framing import Framing, average_views, framing_for
-from .garment import GarmentLocator, load_locator
+from .framing import average_views
+from .garment import GarmentLocator
 from .heads import HeadArtifact, HeadArtifactError, attributes_of
 from .photos import PhotoEmbedding
 from .preprocess import ImageDecodeError, build_transform, decode_image, each_decodable, inference_data_config
@@ -80,11 +80,7 @@ class Engine(PhotoEmbedding):
         self.precision = {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dtype, "fp32") if dtype else "fp32"
         self.fingerprint = fingerprint_of({**self.fingerprint_fields, "runtime": self.runtime,
                                            "precision": self.precision})
-        self.framing = Framing.parse(framing_for(config.query_framing, self.head.training if self.head else None))
-        self.locator = locator or (load_locator(config.threads) if self.framing.needs_garment else None)
-        # What decides a photo's features besides the weights: the views, and the mask's resolution.
-        self.framing_key = str(self.framing) + (f"@{self.locator.size}" if self.framing.needs_garment and self.locator
-                                                else "")
+        self._frame_photos(config.query_framing, config.threads, locator)
 
     @classmethod
     def load(cls, config: EngineConfig | None = None) -> Engine:

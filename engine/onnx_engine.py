@@ -18,8 +18,8 @@ from PIL import Image
 from .attributes import Attributes, attributes_from_probabilities, softmax
 from .colour import PixelColour, batch_pixels
 from .config import EngineConfig, fingerprint_of
-from .framing import Framing, average_views, framing_for
-from .garment import GarmentLocator, load_locator
+from .framing import average_views
+from .garment import GarmentLocator
 from .onnx_cache import Export, exported
 from .onnx_export import OnnxBackbone, OnnxHead
 from .ort_sessions import cores
@@ -74,10 +74,7 @@ class OnnxEngine(PhotoEmbedding):
         self.features_fingerprint = fingerprint_of({"features": manifest["features_fingerprint"],
                                                     "runtime": self.runtime, "precision": self.precision})
         self.fingerprint = fingerprint_of(self.fingerprint_fields)
-        self.framing = Framing.parse(framing_for(config.query_framing, self.head.training if self.head else None))
-        self.locator = locator or (load_locator(self.threads) if self.framing.needs_garment else None)
-        self.framing_key = str(self.framing) + (f"@{self.locator.size}" if self.framing.needs_garment and self.locator
-                                                else "")
+        self._frame_photos(config.query_framing, self.threads, locator)
 
     @classmethod
     def load(cls, config: EngineConfig | None = None) -> OnnxEngine:

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
+from .framing import Framing, framing_for
+from .garment import GarmentLocator, load_locator
 from .preprocess import ImageDecodeError, each_decodable
 
 if TYPE_CHECKING:
     from .attributes import Attributes
     from .colour import PixelColour
-    from .framing import Framing
-    from .garment import GarmentLocator
 
 
 class PhotoEmbedding:
@@ -25,6 +25,7 @@ class PhotoEmbedding:
         dim: int
         framing: Framing
         locator: GarmentLocator | None
+        framing_key: str
         pixel_colour: PixelColour | None
         head: Any  # the engine's head record (HeadInfo), or None
 
@@ -34,6 +35,15 @@ class PhotoEmbedding:
                            masks: Sequence[np.ndarray | None] | None = None) -> Any: ...
 
         def vectors_of(self, features: Any) -> tuple[np.ndarray, list[Attributes] | None]: ...
+
+    def _frame_photos(self, query_framing: str, threads: int | None, locator: GarmentLocator | None) -> None:
+        """How photos are framed (``query_framing``, or what the head was trained with), the garment locator that
+        framing needs (loaded here unless given), and the key photos' features are cached under."""
+        self.framing = Framing.parse(framing_for(query_framing, self.head.training if self.head else None))
+        self.locator = locator or (load_locator(threads) if self.framing.needs_garment else None)
+        # What decides a photo's features besides the weights: the views, and the mask's resolution.
+        self.framing_key = str(self.framing) + (f"@{self.locator.size}" if self.framing.needs_garment and self.locator
+                                                else "")
 
     def decode_photos(self, blobs: Sequence[bytes]) -> tuple[list[Image.Image], list[ImageDecodeError | None]]:
         """User photos' bytes → the decodable ones as images, and per blob its error (None when it decoded)."""

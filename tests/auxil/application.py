@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from telegram.ext import Application
 
-from bot.telegram.app import ALLOWED_UPDATES
+from bot.telegram.app import ALLOWED_UPDATES, build_application
+from bot.telegram.settings import BotSettings
+from playground.botapi import BotApiServer
+from playground.web import ChatPage
+from recommender import Recommender
+from recommender.settings import RecommenderSettings
+
+from .bot_process import DEMO_PHOTOS
 
 
 @contextlib.asynccontextmanager
@@ -29,3 +37,20 @@ async def running(application: Application, *, webhook: dict | None = None) -> A
             await application.stop()
         await application.shutdown()
         await application.post_shutdown(application)
+
+
+@contextlib.asynccontextmanager
+async def chat_page(recommender: Recommender, catalog: Path, work: Path) -> AsyncIterator[BotApiServer]:
+    """The playground's chat page on a local Bot API server, the real Application answering through
+    ``recommender`` (``catalog``: its feed, ``work``: where settings may put files)."""
+    server = BotApiServer()
+    server.extensions.append(ChatPage(server, DEMO_PHOTOS).routes)
+
+    async def open_given(_: RecommenderSettings) -> Recommender:
+        return recommender
+
+    async with server:
+        settings = BotSettings(bot_token=server.token, api_url=server.url, _env_file=None)
+        engine = RecommenderSettings(catalog=catalog, index=work / "i", _env_file=None)
+        async with running(build_application(settings, engine, open_recommender=open_given)):
+            yield server

@@ -9,13 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.telegram.app import build_application
-from bot.telegram.settings import BotSettings
 from playground.botapi import BotApiServer
-from playground.web import ChatPage
-from recommender.settings import RecommenderSettings
-from tests.auxil.application import running
-from tests.auxil.bot_process import DEMO_PHOTOS
+from tests.auxil.application import chat_page
 from tests.auxil.fakes import FakeRecommender, make_catalog
 from tests.auxil.outfits import outfit_photo, outfit_regions
 
@@ -29,19 +24,10 @@ ALL_LOADED = "[...document.querySelectorAll('.album img')].every(img => img.comp
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[BotApiServer]:
-    server = BotApiServer()
-    server.extensions.append(ChatPage(server, DEMO_PHOTOS).routes)
     recommender = FakeRecommender(make_catalog(tmp_path / "catalog", remote_every=0))  # every image shown
     recommender.regions = outfit_regions()
-
-    async def open_fake(_: RecommenderSettings) -> FakeRecommender:
-        return recommender
-
-    async with server:
-        settings = BotSettings(bot_token=server.token, api_url=server.url, _env_file=None)
-        engine = RecommenderSettings(catalog=tmp_path / "catalog" / "catalog.csv", index=tmp_path / "i", _env_file=None)
-        async with running(build_application(settings, engine, open_recommender=open_fake)):
-            yield server
+    async with chat_page(recommender, tmp_path / "catalog" / "catalog.csv", tmp_path) as server:
+        yield server
 
 
 async def test_a_person_photo_shows_the_garment_row_and_a_tap_switches_the_album(

@@ -9,30 +9,16 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.telegram.app import build_application
-from bot.telegram.settings import BotSettings
 from playground.botapi import BotApiServer
-from playground.web import ChatPage
-from recommender.settings import RecommenderSettings
-from tests.auxil.application import running
-from tests.auxil.bot_process import DEMO_PHOTOS
+from tests.auxil.application import chat_page
 from tests.auxil.fakes import FakeRecommender, make_catalog
 
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[BotApiServer]:
-    server = BotApiServer()
-    server.extensions.append(ChatPage(server, DEMO_PHOTOS).routes)
     recommender = FakeRecommender(make_catalog(tmp_path / "catalog"))
-
-    async def open_fake(_: RecommenderSettings) -> FakeRecommender:
-        return recommender
-
-    async with server:
-        settings = BotSettings(bot_token=server.token, api_url=server.url, _env_file=None)
-        engine = RecommenderSettings(catalog=tmp_path / "catalog" / "catalog.csv", index=tmp_path / "i", _env_file=None)
-        async with running(build_application(settings, engine, open_recommender=open_fake)):
-            yield server
+    async with chat_page(recommender, tmp_path / "catalog" / "catalog.csv", tmp_path) as server:
+        yield server
 
 
 async def chat(http: aiohttp.ClientSession, url: str, until, version: int = -1) -> dict:
