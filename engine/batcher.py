@@ -62,6 +62,9 @@ class MicroBatcher(Generic[Item, Result]):
                     batch.append(await asyncio.wait_for(self._queue.get(), max(0.0, deadline - loop.time())))
                 except TimeoutError:
                     break
+            batch = [(item, future) for item, future in batch if not future.done()]  # callers that gave up
+            if not batch:
+                continue
             items = [item for item, _ in batch]
             try:
                 results = await loop.run_in_executor(self._executor, self._process_batch, items)

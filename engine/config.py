@@ -28,6 +28,8 @@ DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_ARTIFACT = Path(str(files("models") / "fashion-head-v2.pt"))
 AUTO_ARTIFACT = "auto"
 RUNTIMES = ("auto", "onnx", "torch")
+# What finds the garment in a user photo (engine/garment.py): the distilled student, or its teacher U²-Net-p.
+GARMENT_MODELS = ("student", "u2netp")
 PRECISIONS = ("fp32", "int8")
 
 
@@ -55,6 +57,9 @@ class EngineConfig:
     # How user photos are framed (engine/framing.py): "auto" (what the head was trained with, else
     # DEFAULT_QUERY_FRAMING) or views joined by "+", e.g. "whole" or "centre+garment". Packshots: always whole.
     query_framing: str = AUTO_FRAMING
+    # What finds the garment for the garment views and the photo's colour (engine/garment.py): "student" (Lite0's
+    # first stages with a mask head, distilled from U²-Net-p) or "u2netp" (the teacher, about ten times dearer).
+    garment_model: str = "student"
     # What runs the model (engine/runtime.py): "onnx" (ONNX Runtime on the CPU, no PyTorch in the process),
     # "torch" (PyTorch: the GPU path, torch.compile, training), or "auto": torch where a GPU is, else onnx.
     runtime: str = AUTO
@@ -68,6 +73,8 @@ class EngineConfig:
             raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {self.runtime!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.garment_model not in GARMENT_MODELS:
+            raise ValueError(f"garment_model must be one of {', '.join(GARMENT_MODELS)}, got {self.garment_model!r}")
 
 
 def fingerprint_of(fields: dict) -> str:

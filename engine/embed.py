@@ -80,7 +80,7 @@ class Engine(PhotoEmbedding):
         self.precision = {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dtype, "fp32") if dtype else "fp32"
         self.fingerprint = fingerprint_of({**self.fingerprint_fields, "runtime": self.runtime,
                                            "precision": self.precision})
-        self._frame_photos(config.query_framing, config.threads, locator)
+        self._frame_photos(config.query_framing, config.threads, locator, config.garment_model)
 
     @classmethod
     def load(cls, config: EngineConfig | None = None) -> Engine:

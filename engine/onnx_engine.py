@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +57,7 @@ class OnnxEngine(PhotoEmbedding):
         self.weights_source = manifest["weights_source"]
         self.data_config = manifest["data_config"]
         self._pixels = TensorPreprocess.from_data_config(self.data_config)
+        self._resizers: ThreadPoolExecutor | None = None  # made on the first batch that needs it
         self._backbone = OnnxBackbone(export.backbone(config.precision), self.threads)
         head = manifest.get("head")
         self.head = ExportedHead(head["sha256"], head["vocabularies"], head["training"]) if head else None
@@ -74,7 +76,7 @@ class OnnxEngine(PhotoEmbedding):
         self.features_fingerprint = fingerprint_of({"features": manifest["features_fingerprint"],
                                                     "runtime": self.runtime, "precision": self.precision})
         self.fingerprint = fingerprint_of(self.fingerprint_fields)
-        self._frame_photos(config.query_framing, self.threads, locator)
+        self._frame_photos(config.query_framing, self.threads, locator, config.garment_model)
 
     @classmethod
     def load(cls, config: EngineConfig | None = None) -> OnnxEngine:
@@ -104,7 +106,13 @@ class OnnxEngine(PhotoEmbedding):
         return self.stack_arrays(arrays), errors
 
     def preprocess(self, images: Sequence[Image.Image]) -> np.ndarray:
-        return self.stack_arrays([self._pixels.pil_to_array(image) for image in images])
+        """Images → one (N, 3, H, W) batch, resized on the engine's threads when there are several (PIL lets go
+        of the GIL while it resizes: a batch of photos' views is otherwise a single core's work)."""
+        if len(images) < 4 or self.threads < 2:
+            return self.stack_arrays([self._pixels.pil_to_array(image) for image in images])
+        if self._resizers is None:
+            self._resizers = ThreadPoolExecutor(self.threads, thread_name_prefix="preprocess")
+        return self.stack_arrays(list(self._resizers.map(self._pixels.pil_to_array, images)))
 
     def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
         """Embed RGB images (packshots: whole) → (N, D) float32 unit rows."""

@@ -54,7 +54,7 @@ def export_onnx(engine: Engine, directory: str | Path) -> OnnxExport:
     height, width = engine.data_config["input_size"][1:]
     backbone = directory / BACKBONE_FILE
     with torch.inference_mode(False), torch.no_grad():
-        _export(torch, _cpu_copy(model), torch.randn(2, 3, height, width), backbone, [FEATURES])
+        export_module(_cpu_copy(model), torch.randn(2, 3, height, width), backbone, [FEATURES])
     head_path: Path | None = None
     attributes: tuple[str, ...] = ()
     if engine.head is not None:
@@ -62,7 +62,7 @@ def export_onnx(engine: Engine, directory: str | Path) -> OnnxExport:
         attributes = tuple(head.spec.vocabularies)
         head_path = directory / HEAD_FILE
         with torch.inference_mode(False), torch.no_grad():
-            _export(torch, _cpu_copy(_flat_head(head, attributes)), torch.randn(2, head.spec.in_dim), head_path,
+            export_module(_cpu_copy(_flat_head(head, attributes)), torch.randn(2, head.spec.in_dim), head_path,
                     [VECTORS, *(LOGITS_PREFIX + name for name in attributes)], input_name=FEATURES)
     return OnnxExport(backbone, head_path, attributes)
 
@@ -104,8 +104,11 @@ def quantize_backbone_dynamic(source: Path, target: Path) -> Path:
     return target
 
 
-def _export(torch, module, example, path: Path, outputs: list[str], input_name: str = PIXELS) -> None:
+def export_module(module, example, path: Path, outputs: list[str], input_name: str = PIXELS) -> None:
+    """``module`` as ONNX at ``path``, its batch free (the TorchScript exporter, as everywhere here)."""
     import warnings
+
+    import torch
 
     module = module.eval()
     dynamic = {name: {0: "batch"} for name in (input_name, *outputs)}

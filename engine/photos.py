@@ -36,13 +36,15 @@ class PhotoEmbedding:
 
         def vectors_of(self, features: Any) -> tuple[np.ndarray, list[Attributes] | None]: ...
 
-    def _frame_photos(self, query_framing: str, threads: int | None, locator: GarmentLocator | None) -> None:
+    def _frame_photos(self, query_framing: str, threads: int | None, locator: GarmentLocator | None,
+                      garment_model: str) -> None:
         """How photos are framed (``query_framing``, or what the head was trained with), the garment locator that
-        framing needs (loaded here unless given), and the key photos' features are cached under."""
+        framing needs (``garment_model``, loaded here unless given), and the key photos' features are cached
+        under."""
         self.framing = Framing.parse(framing_for(query_framing, self.head.training if self.head else None))
-        self.locator = locator or (load_locator(threads) if self.framing.needs_garment else None)
-        # What decides a photo's features besides the weights: the views, and the mask's resolution.
-        self.framing_key = str(self.framing) + (f"@{self.locator.size}" if self.framing.needs_garment and self.locator
+        self.locator = locator or (load_locator(garment_model, threads) if self.framing.needs_garment else None)
+        # What decides a photo's features besides the weights: the views, and the mask's model and resolution.
+        self.framing_key = str(self.framing) + (f"@{self.locator.key}" if self.framing.needs_garment and self.locator
                                                 else "")
 
     def decode_photos(self, blobs: Sequence[bytes]) -> tuple[list[Image.Image], list[ImageDecodeError | None]]:

@@ -166,6 +166,7 @@ def train(
     framing: Annotated[str, typer.Option(help="how user photos are framed (whole, centre, garment, cutout, "
                                               "mirror, joined by +)")] = "centre+garment",
     workers: Annotated[int | None, typer.Option(min=1, help="view-rendering processes (default: cores - 1)")] = None,
+    version: Annotated[str, typer.Option(help="the artifact's version: it is named fashion-head-v<version>")] = "2",
 ) -> None:
     """Train attribute heads and a retrieval projection on user-like views and real photos; choose on photos that
     training never sees (the independent generator's, other photographers')."""
@@ -182,7 +183,7 @@ def train(
         recipe=ViewRecipe(views=views), cache_root=cache, grid=Grid() if grid else None,
         base=FitParams(steps=steps), finetune=finetune, finetune_steps=finetune_steps,
         real=None if real is None or str(real).lower() == "none" or not real.exists() else real, framing=framing,
-        workers=workers)))
+        workers=workers, version=version)))
 
 
 @app.command("eval")
@@ -200,6 +201,8 @@ def evaluate(
     real_feeds: Annotated[Path | None, typer.Option(help="shops' feeds whose label coverage to report")] = REAL_FEEDS,
     runtime: Annotated[str, typer.Option(help="what computes the backbone's features: torch, or onnx (as the CPU "
                                               "bot serves them; parity with torch's rows)")] = "torch",
+    garment_model: Annotated[str, typer.Option(help="what finds the garment in photos: student, or u2netp (its "
+                                                    "teacher)")] = "student",
 ) -> None:
     """Retrieval quality on photos of held-out products (both generators) and real photos: the plain backbone vs
     the learned head vs the shipped head + re-ranking, on the sample's labels and on a foreign shop's; whether
@@ -208,7 +211,7 @@ def evaluate(
     from .research import eval_command
 
     raise typer.Exit(eval_command(sample, backbone, device, artifact, out, cache, real_photos, framing, real_feeds,
-                                  runtime))
+                                  runtime, garment_model))
 
 
 @app.command("map")
@@ -240,12 +243,14 @@ def bench(
     batch_size: Annotated[int | None, typer.Option(min=1, help="images per forward pass")] = None,
     runtime: Annotated[str, typer.Option(help="what serves the builds and queries: auto, onnx or torch")] = "auto",
     precision: Annotated[str, typer.Option(help="ONNX Runtime's precision: fp32 or int8")] = "fp32",
+    garment_model: Annotated[str, typer.Option(help="what finds the garment in photos: student or u2netp")] = "student",
 ) -> None:
     """Measure the model's ceiling, index builds, query latency and FAISS index types in one run."""
     from .bench import bench_command
 
     raise typer.Exit(bench_command(device=device, quick=quick, as_json=as_json, backbone=backbone, weights=weights,
-                                   batch_size=batch_size, runtime=runtime, precision=precision))
+                                   batch_size=batch_size, runtime=runtime, precision=precision,
+                                   garment_model=garment_model))
 
 
 TRAINING_LIBRARIES = ("pytorch_metric_learning", "sklearn", "matplotlib")

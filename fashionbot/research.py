@@ -40,7 +40,7 @@ def train_command(options: TrainOptions) -> int:
 
 def eval_command(sample: Path, backbone: str, device: str, artifact: str | None, out_dir: Path,
                  cache_root: Path, real_photos: Path | None = None, query_framing: str = "auto",
-                 real_feeds: Path | None = None, runtime: str = "torch") -> int:
+                 real_feeds: Path | None = None, runtime: str = "torch", garment_model: str = "student") -> int:
     from training.evaluation import evaluate_sample
 
     path = None
@@ -54,7 +54,7 @@ def eval_command(sample: Path, backbone: str, device: str, artifact: str | None,
     try:
         result = evaluate_sample(sample, backbone=backbone, device=device, artifact=path, real_photos=real_photos,
                                  cache_root=cache_root, out_dir=out_dir, query_framing=query_framing,
-                                 real_feeds=real_feeds, runtime=runtime)
+                                 real_feeds=real_feeds, runtime=runtime, garment_model=garment_model)
     except (HeadArtifactError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

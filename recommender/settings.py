@@ -52,6 +52,8 @@ class RecommenderSettings(BaseSettings):
     query_framing: str = Field("auto", description="how user photos are framed: auto (what the head was trained "
                                                    "with), or views joined by '+': whole, centre, garment, cutout, "
                                                    "mirror")
+    garment_model: Literal["student", "u2netp"] = Field("student", description="what finds the garment in a "
+                                                        "photo: student (distilled, fast) or u2netp (its teacher)")
     min_similarity: float | None = Field(None, ge=-1, le=1, description="a photo whose best match is less similar "
                                                                         "than this finds 'nothing close' (default: "
                                                                         "the head's calibrated threshold)")
@@ -88,5 +90,6 @@ class RecommenderSettings(BaseSettings):
                             batch_size=self.batch_size, max_pixels=self.max_pixels,
                             hub_timeout_s=self.hub_timeout_s, threads=self.threads,
                             artifact=None if (self.artifact or "none").lower() == "none" else self.artifact,
-                            query_framing=self.query_framing, runtime=self.runtime, precision=self.precision,
+                            query_framing=self.query_framing, garment_model=self.garment_model,
+                            runtime=self.runtime, precision=self.precision,
                             export_dir=self.model_cache)

@@ -171,14 +171,16 @@ def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", de
                     artifact: Path | None = None, real_photos: Path | None = None,
                     cache_root: Path = Path("var/features"), out_dir: Path = Path("var/eval"),
                     fraction: float = 0.2, seed: int = 0, query_framing: str = "auto",
-                    real_feeds: Path | None = None, runtime: str = "torch") -> SampleEvaluation:
+                    real_feeds: Path | None = None, runtime: str = "torch",
+                    garment_model: str = "student") -> SampleEvaluation:
     """The plain backbone (whole frame and the default framing) and, with ``artifact`` (a head file), the learned
     head with and without re-ranking, on every photo set; the plain backbone and the shipped model again on the
     foreign-vocabulary catalog; label coverage of both catalogs and of the feeds in ``real_feeds``.
 
     ``runtime="onnx"``: every backbone feature (packshots, framed photos, their garment masks) is computed on ONNX
     Runtime, as the CPU bot serves them; heads run in PyTorch (their ONNX export agrees to cosine 0.9999), so the
-    rows measure the runtime's parity with the PyTorch ones."""
+    rows measure the runtime's parity with the PyTorch ones. ``garment_model``: what finds the garment for the
+    photos' garment views (engine/garment.py)."""
     rows = load_styles(Path(sample) / "styles.csv")
     _, holdout = split_holdout(rows, fraction=fraction, seed=seed)
     products = styles_to_products(rows, Path(sample) / "images")
@@ -201,8 +203,8 @@ def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", de
     foreign_table: dict[str, dict[str, dict[str, float]]] = {}
     catalogs = {"native": labelled(products, None), FOREIGN: labelled(foreign, None)}  # no head: the feed's labels
     for framing in ("whole", DEFAULT_QUERY_FRAMING):
-        engine = _feature_engine(EngineConfig(backbone=backbone, device=device, artifact=None, query_framing=framing),
-                                 runtime)
+        engine = _feature_engine(EngineConfig(backbone=backbone, device=device, artifact=None, query_framing=framing,
+                                              garment_model=garment_model), runtime)
         catalog, photos = _features(engine, products, queries, cache_root, key)
         name = f"plain {engine.backbone_name}, {framing}"
         table[name] = retrieval_metrics(queries, rank_catalog(unit(photos), unit(catalog), products, 11))
@@ -213,7 +215,7 @@ def evaluate_sample(sample: Path, *, backbone: str = "tf_efficientnet_lite0", de
     closeness: dict[str, float] = {}
     if artifact is not None:
         engine = Engine.load(EngineConfig(backbone=backbone, device=device, artifact=artifact,
-                                          query_framing=query_framing))
+                                          query_framing=query_framing, garment_model=garment_model))
         trained = engine.head
         if trained is None:  # a head file loads or raises; "auto" alone may end without a head
             raise ValueError(f"{artifact}: no head to evaluate")

@@ -1,19 +1,22 @@
 """Fine-tuning the backbone's last stage together with the head, on user-like views and real photos.
 
-Meant for a GPU (the CPU path trains heads only, on the feature cache), but ``device`` is a parameter, so the
-same code runs on the CPU in a tiny test. Only the last block group and the final convolution learn; the
-rest of the network stays frozen, which keeps the tuned weights small enough to ship inside the artifact.
+Only the last block group and the final convolution learn; the rest of the network stays frozen, which keeps
+the tuned weights small enough to ship inside the artifact. ``device`` is a parameter: on a GPU each step runs
+the whole network; on the CPU the frozen stages run once over the pool and the tail trains on their cached feature
+maps (:class:`MapPool`: a step is then the last stage's forward and backward, about 1 s for 240 views on two
+cores, where the whole network's would be several).
 
-Rendering a view costs far more than a training step on a GPU, so a pool of views of every item is rendered
-once (worker processes), framed as user photos are (``engine.framing``) and kept as uint8 tensors on the
-device; each step draws from the pool and mirrors at random.
+Rendering a view costs far more than a training step, so a pool of views of every item is rendered once (worker
+processes, a chunk of items at a time), framed as user photos are (``engine.framing``) and kept as uint8 tensors
+on the device; each step draws from the pool and, on the GPU, mirrors at random.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,7 +32,16 @@ from engine.heads import FashionHead, HeadSpec
 
 from .cache import shots_of
 from .data import load_rgb
-from .fit import FitParams, Objective, label_matrix, optimiser_for, pair_step, sampling_weights, set_loss
+from .fit import (
+    FitParams,
+    Objective,
+    label_matrix,
+    optimiser_for,
+    pair_step,
+    real_photo_weights,
+    sampling_weights,
+    set_loss,
+)
 from .parallel import render_all
 from .real_photos import RealPhoto
 from .views import user_view
@@ -58,13 +70,32 @@ def tail_state(model: nn.Module, tail: dict[str, nn.Module]) -> dict[str, torch.
             for prefix, module in tail.items() for key, value in module.state_dict().items()}
 
 
+def squashed(images: Sequence[Image.Image], size: tuple[int, int]) -> np.ndarray:
+    """Images squashed to ``size`` (height, width): (N, H, W, 3) uint8."""
+    height, width = size
+    if not images:
+        return np.zeros((0, height, width, 3), np.uint8)
+    return np.stack([np.asarray(image.convert("RGB").resize((width, height), Image.Resampling.BICUBIC))
+                     for image in images])
+
+
+def rendered_pixels(jobs: Sequence[tuple], work: Callable, framing: Framing, locator: GarmentLocator | None,
+                    rng: np.random.Generator, size: tuple[int, int], workers: int | None,
+                    chunk: int = 128) -> np.ndarray:
+    """``work(*job)``'s images for every job (rendered views, real shots), framed and squashed to ``size``, a
+    ``chunk`` of jobs at a time: only the small arrays are kept, never every full-size picture at once (thousands
+    of real shots would not fit a 24 GB machine)."""
+    parts = [squashed(framed([image for images in render_all(jobs[start:start + chunk], work, workers)
+                              for image in images], framing, locator, rng), size)
+             for start in range(0, len(jobs), chunk)]
+    return np.concatenate(parts) if parts else squashed([], size)
+
+
 class PixelPool:
     """Images as uint8 (N, 3, H, W) on the device, normalised per batch the model's way."""
 
-    def __init__(self, images: Sequence[Image.Image], size: tuple[int, int], mean, std, device: torch.device):
-        height, width = size
-        arrays = np.stack([np.asarray(image.convert("RGB").resize((width, height), Image.Resampling.BICUBIC))
-                           for image in images]) if images else np.zeros((0, height, width, 3), np.uint8)
+    def __init__(self, arrays: np.ndarray, mean, std, device: torch.device):
+        """``arrays``: (N, H, W, 3) uint8, as :func:`squashed` makes them."""
         self.pixels = torch.from_numpy(arrays).permute(0, 3, 1, 2).contiguous().to(device)
         self.mean = torch.tensor(mean, device=device).view(1, 3, 1, 1) * 255
         self.std = torch.tensor(std, device=device).view(1, 3, 1, 1) * 255
@@ -77,6 +108,43 @@ class PixelPool:
         if mirror is not None:
             pixels = torch.where(mirror.view(-1, 1, 1, 1), pixels.flip(3), pixels)
         return ((pixels - self.mean) / self.std).contiguous(memory_format=torch.channels_last)
+
+
+def split_at_tail(model: nn.Module, stages: int = 1) -> tuple[nn.Module, nn.Module]:
+    """(frozen, tail) with ``tail(frozen(pixels)) == model(pixels)``: the stages before the last ``stages`` block
+    groups, and those groups with the final convolution, norm and pooling (timm EfficientNet / MobileNet)."""
+    parts: Any = model
+    blocks = getattr(parts, "blocks", None)
+    if not isinstance(blocks, nn.Sequential | nn.ModuleList) or not hasattr(parts, "global_pool"):
+        raise ValueError(f"caching the frozen stages needs an EfficientNet or MobileNet, not {type(model).__name__}")
+    cut = len(blocks) - stages
+    frozen = nn.Sequential(parts.conv_stem, parts.bn1, *list(blocks)[:cut])
+    tail = nn.Sequential(*list(blocks)[cut:], parts.conv_head, parts.bn2, parts.global_pool)
+    return frozen, tail
+
+
+class MapPool:
+    """A :class:`PixelPool` run once through the frozen stages: their feature maps (float16, on the device), what
+    the tail trains on where the whole forward pass each step would cost too much (the CPU). The frozen stages hold
+    most of the network's work and never change, so caching their output is the seeds' bottleneck recipe, one
+    stage earlier."""
+
+    def __init__(self, pool: PixelPool, frozen: nn.Module, chunk: int = 64) -> None:
+        with torch.inference_mode():
+            parts = [frozen(pool.batch(torch.arange(start, min(start + chunk, len(pool))).to(pool.pixels.device)))
+                     .half() for start in range(0, len(pool), chunk)]
+        self.maps = torch.cat(parts).clone() if parts else torch.zeros(0)
+
+    def __len__(self) -> int:
+        return len(self.maps)
+
+    def batch(self, rows: torch.Tensor, mirror: torch.Tensor | None = None) -> torch.Tensor:
+        # No mirroring here: a mirrored map is not the map of the mirrored image; views and real shots were
+        # mirrored at random when they were rendered.
+        return self.maps[rows].float()
+
+
+Pool = PixelPool | MapPool
 
 
 def _render_pool(path: str, views: int, seed: int) -> list[Image.Image]:
@@ -104,8 +172,12 @@ def finetune(model: nn.Module, data_config: dict, products: Sequence[Product], v
              params: FitParams, *, device: str | torch.device = "cpu", stages: int = 1, progress: bool = False,
              framing: Framing | None = None, locator: GarmentLocator | None = None,
              views_per_item: int = 8, real_photos: Sequence = (), real_shots: int = 4,
-             workers: int | None = None) -> tuple[FashionHead, dict[str, torch.Tensor]]:
+             workers: int | None = None, cache_frozen: bool | None = None
+             ) -> tuple[FashionHead, dict[str, torch.Tensor]]:
     """Train the backbone's tail and a new head together; returns the head and the tail's state (CPU).
+
+    ``cache_frozen`` (default: on the CPU) runs every image through the frozen stages once and trains the tail on
+    their cached feature maps (:class:`MapPool`), so a step costs the tail's forward and backward alone.
 
     ``model`` is a pooled-feature timm backbone (it is modified in place); ``data_config`` its data config
     (``Engine.data_config``: input size, mean, std; images are squashed to the input size). Each step pairs a pooled
@@ -137,17 +209,29 @@ def finetune(model: nn.Module, data_config: dict, products: Sequence[Product], v
 
     _, height, width = data_config["input_size"]
     size, mean, std = (int(height), int(width)), tuple(data_config["mean"]), tuple(data_config["std"])
-    clean = PixelPool([load_rgb(product.image_link) for product in products], size, mean, std, device)
-    rendered = render_all([(product.image_link, views_per_item, params.seed * 100_003 + i)
-                           for i, product in enumerate(products)], _render_pool, workers)
-    views = PixelPool(framed([view for item in rendered for view in item], framing, locator, rng),
-                      size, mean, std, device)
-    real = _real_pool(real_photos, vocabularies, real_shots, params, framing, locator, rng, workers, size, mean,
-                      std, device)
+    clean_pixels = PixelPool(squashed([load_rgb(product.image_link) for product in products], size), mean, std,
+                             device)
+    view_pixels = PixelPool(rendered_pixels([(product.image_link, views_per_item, params.seed * 100_003 + i)
+                                             for i, product in enumerate(products)], _render_pool, framing, locator,
+                                            rng, size, workers), mean, std, device)
+    real_pixels = _real_pool(real_photos, vocabularies, real_shots, params, framing, locator, rng, workers, size,
+                             mean, std, device)
+    clean: Pool = clean_pixels
+    views: Pool = view_pixels
+    real: tuple[Pool, torch.Tensor] | None = real_pixels
+    forward: nn.Module = model
+    if cache_frozen if cache_frozen is not None else device.type == "cpu":
+        frozen, forward = split_at_tail(model, stages)
+        clean, views = MapPool(clean_pixels, frozen), MapPool(view_pixels, frozen)
+        real = (MapPool(real_pixels[0], frozen), real_pixels[1]) if real_pixels else None
+        del clean_pixels, view_pixels, real_pixels  # the maps are a tenth of the pixels' size
+        log.info("frozen stages' feature maps cached: %d images",
+                 len(clean) + len(views) + (len(real[0]) if real else 0))
     log.info("fine-tuning on %d items (%d pooled views each) and %d real photos × %d shots", len(products),
              views_per_item, len(real[0]) // max(real_shots, 1) if real else 0, real_shots)
     dtype = autocast_dtype(device)
     batch = min(params.batch_items, len(products))
+    real_draws = real_photo_weights(real[1].cpu().numpy(), params.balance) if real else None
 
     head.train()
     for step in tqdm(range(params.steps), desc="fine-tune", disable=not progress, leave=False):
@@ -161,11 +245,12 @@ def finetune(model: nn.Module, data_config: dict, products: Sequence[Product], v
                              views.batch(second_rows.to(device), mirror[batch:].to(device)))
         pixels = torch.cat([first, second])
         photo_rows = None
-        if real:
-            photo_rows = torch.randint(len(real[0]), (min(params.real_items, len(real[0])),), generator=generator)
+        if real and real_draws is not None:
+            photo_rows = torch.multinomial(real_draws, min(params.real_items, len(real[0])), replacement=True,
+                                           generator=generator)
             pixels = torch.cat([pixels, real[0].batch(photo_rows.to(device))])
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            features = model(pixels.contiguous(memory_format=torch.channels_last))
+            features = forward(pixels.contiguous(memory_format=torch.channels_last))
         vectors, logits = head.project(features.float())
         extra = None
         if real is not None and photo_rows is not None:
@@ -189,13 +274,11 @@ def _real_pool(photos: Sequence, vocabularies: dict[str, list[str]], shots: int,
     usable = [photo for photo in photos if any(category in position for category in photo.categories)]
     if not usable or params.real_weight == 0:
         return None
-    shot_lists = render_all([(str(photo.path), shots, params.seed * 7919 + i) for i, photo in enumerate(usable)],
-                            _shoot_photos, workers)
+    pixels = rendered_pixels([(str(photo.path), shots, params.seed * 7919 + i) for i, photo in enumerate(usable)],
+                             _shoot_photos, framing, locator, rng, size, workers)
     allowed = torch.zeros((len(usable) * shots, len(labels)), dtype=torch.bool)
     for row, photo in enumerate(usable):
         for category in photo.categories:
             if category in position:
                 allowed[row * shots:(row + 1) * shots, position[category]] = True
-    pool = PixelPool(framed([shot for item in shot_lists for shot in item], framing, locator, rng), size, mean, std,
-                     device)
-    return pool, allowed.to(device)
+    return PixelPool(pixels, mean, std, device), allowed.to(device)

@@ -75,19 +75,23 @@ def set_loss(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
 
 
 class RealPhotoBatches:
-    """Draws a batch of real photos (one random shot each) per step, on the head's device."""
+    """Draws a batch of real photos (one random shot each) per step, on the head's device. Photos are drawn with
+    the items' class balance (``FitParams.balance``): the real set is as imbalanced as its source (T-shirts 978,
+    blouses 21), and a photo's label set is its class."""
 
     def __init__(self, photos: RealPhotos, params: FitParams, device: torch.device, generator: torch.Generator):
         keep = photos.allowed.any(axis=1)
         self.features = torch.from_numpy(photos.features[keep]).to(device)
         self.allowed = torch.from_numpy(photos.allowed[keep]).to(device)
         self.size, self.weight = min(params.real_items, len(self.features)), params.real_weight
+        self.draw_weights = real_photo_weights(photos.allowed[keep], params.balance)
         self.generator = generator
 
     def loss(self, head: FashionHead) -> torch.Tensor | None:
         if self.size == 0 or self.weight == 0:
             return None
-        rows = torch.randint(len(self.features), (self.size,), generator=self.generator).to(self.features.device)
+        rows = torch.multinomial(self.draw_weights, self.size, replacement=True,
+                                 generator=self.generator).to(self.features.device)
         shots = torch.randint(self.features.shape[1], (self.size,), generator=self.generator).to(rows.device)
         _, logits = head.project(self.features[rows, shots])
         return self.weight * set_loss(logits["category"], self.allowed[rows])
@@ -206,6 +210,14 @@ def pair_step(objective: Objective, optimiser: torch.optim.Optimizer, schedule, 
     optimiser.step()
     schedule.step()
     return loss
+
+
+def real_photo_weights(allowed: np.ndarray, balance: float) -> torch.Tensor:
+    """Per-photo drawing weight ∝ (photos sharing its label set)^-balance."""
+    if len(allowed) == 0:
+        return torch.ones(0)
+    _, inverse, counts = np.unique(allowed, axis=0, return_inverse=True, return_counts=True)
+    return torch.from_numpy(counts[np.ravel(inverse)].astype(np.float64) ** -balance).float()
 
 
 def sampling_weights(categories: torch.Tensor | None, n_items: int, balance: float) -> torch.Tensor:

@@ -67,3 +67,29 @@ async def test_the_event_loop_keeps_running_during_a_slow_batch():
     task.cancel()
     await batcher.aclose()
     assert ticks >= 10
+
+
+async def test_items_whose_callers_gave_up_before_their_batch_are_not_run():
+    seen: list[list[str]] = []
+    first_running = asyncio.Event()
+    release = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def process(items):
+        seen.append(list(items))
+        if items == ["first"]:
+            loop.call_soon_threadsafe(first_running.set)
+            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(5)
+        return items
+
+    batcher = MicroBatcher(process, max_batch=4, max_wait_s=0.001)
+    first = asyncio.ensure_future(batcher.submit("first"))
+    await first_running.wait()  # the next items queue behind the running batch
+    dropped = asyncio.ensure_future(batcher.submit("dropped"))
+    kept = asyncio.ensure_future(batcher.submit("kept"))
+    await asyncio.sleep(0.01)
+    dropped.cancel()
+    release.set()
+    assert await first == "first" and await kept == "kept"
+    await batcher.aclose()
+    assert seen == [["first"], ["kept"]]

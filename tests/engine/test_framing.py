@@ -91,8 +91,9 @@ def test_views_average_to_their_mean_direction_at_their_mean_length():
 
 
 @pytest.mark.slow
-def test_the_packaged_u2net_finds_a_real_shoe_and_little_in_noise(test_data):
-    locator = GarmentLocator.load(threads=1)
+@pytest.mark.parametrize("model", ["student", "u2netp"])
+def test_each_garment_model_finds_a_real_shoe_and_little_in_noise(test_data, model):
+    locator = GarmentLocator.load(model, threads=1)
     with Image.open(test_data / "shoe.jpg") as source:
         shoe = source.convert("RGB")
     canvas = Image.new("RGB", (shoe.width * 2, shoe.height * 2), (235, 235, 230))
@@ -104,3 +105,12 @@ def test_the_packaged_u2net_finds_a_real_shoe_and_little_in_noise(test_data):
     assert left >= 0.4 and right >= 0.9 and top >= 0.15 and bottom <= 0.85  # the shoe's quarter of the frame
     assert in_noise is None or in_noise.confidence < found.confidence
     assert locator.masks([]).shape == (0, locator.size, locator.size)
+
+
+def test_the_student_and_its_teacher_keep_feature_caches_apart():
+    student, teacher = GarmentLocator.load("student", threads=1), GarmentLocator.load("u2netp", threads=1)
+    assert (student.model, student.size) == ("student", 32)
+    assert student.key.startswith("student192-") and student.key == GarmentLocator.load("student", threads=1).key
+    assert (teacher.model, teacher.size, teacher.key) == ("u2netp", 128, "128")  # the key caches always had
+    with pytest.raises(ValueError, match="student"):
+        GarmentLocator.load("rembg")

@@ -43,10 +43,13 @@ def test_asking_onnx_for_what_only_torch_does_is_refused_clearly():
         EngineConfig(runtime="tensorrt")
     with pytest.raises(ValueError, match="precision must be one of"):
         EngineConfig(precision="int4")
+    with pytest.raises(ValueError, match="garment_model must be one of"):
+        EngineConfig(garment_model="rembg")
 
 
 def test_an_export_is_found_by_what_decides_its_contents(tmp_path):
-    assert export_key(SHIPPED) == export_key(replace(SHIPPED, batch_size=64, threads=1, query_framing="whole"))
+    assert export_key(SHIPPED) == export_key(replace(SHIPPED, batch_size=64, threads=1, query_framing="whole",
+                                                     garment_model="u2netp"))
     assert export_key(SHIPPED) != export_key(replace(SHIPPED, precision="int8"))
     assert export_key(SHIPPED) != export_key(replace(SHIPPED, artifact=None))
     weights = tmp_path / "weights.pth"
@@ -105,6 +108,12 @@ def test_a_bad_photo_in_a_batch_is_reported_and_the_others_go_on(onnx_engine):
     batch, errors = onnx_engine.prepare_bytes([good[0], b"not an image", good[1]])
     assert batch.shape == (2, 3, 224, 224) and errors[0] is None and errors[2] is None
     assert errors[1] is not None and errors[1].kind == "not_image"
+
+
+def test_a_batch_of_views_is_resized_on_the_engines_threads_as_one_by_one(onnx_engine):
+    images = [onnx_engine.decode(blob) for blob in _demo("photos", 3) + _demo("images", 3)]
+    one_by_one = np.stack([onnx_engine.preprocess([image])[0] for image in images])
+    assert np.array_equal(onnx_engine.preprocess(images), one_by_one)
 
 
 @pytest.mark.slow

@@ -52,8 +52,12 @@ def test_bench_json_has_the_contract_keys(monkeypatch):
     result = bench.run_bench(config)
     for key in ("device", "backbone", "batch_size", "random_weights", "raw_forward_img_s", "index_img_s_thumbs",
                 "index_img_s_photos", "index_ratio_photos", "query_p50_ms", "query_p99_ms", "query20_p95_ms",
-                "bot_peak_rss_mb", "bot_imports_torch", "peak_rss_mb", "runtime", "precision", "faiss"):
+                "bot_peak_rss_mb", "bot_imports_torch", "peak_rss_mb", "runtime", "precision", "faiss",
+                "framed_photo_p50_ms", "framed_photo20_p95_ms"):
         assert key in result, key
+    # Latencies also as multiples of one eager forward, the unit issue 20's targets are set in.
+    assert result["query_p50_forwards"] == pytest.approx(result["query_p50_ms"] * result["raw_forward_img_s"] / 1000,
+                                                         abs=0.01)
     # What serves is ONNX Runtime on a CPU; the eager PyTorch reference stays the ratios' denominator, and the
     # runtime's own figures (fp32, static and dynamic int8, with their parity) sit beside it, from the same run.
     assert result["runtime"] == "onnx" and result["precision"] == "fp32"

@@ -12,14 +12,15 @@ from engine import Engine, EngineConfig
 from engine.backbones import create_backbone
 from engine.heads import HeadArtifact
 from training.data import vocabularies
-from training.finetune import finetune, trainable_tail
+from training.finetune import finetune, split_at_tail, trainable_tail
 from training.fit import FitParams
 from training.real_photos import RealPhoto
 
 pytestmark = pytest.mark.slow
 
 
-def test_finetune_trains_only_the_tail_and_the_engine_loads_it(engine, tiny_catalog, tmp_path):
+@pytest.mark.parametrize("cache_frozen", [True, False], ids=["frozen-maps-cached", "whole-forward"])
+def test_finetune_trains_only_the_tail_and_the_engine_loads_it(engine, tiny_catalog, tmp_path, cache_frozen):
     from PIL import Image
 
     products = tiny_catalog[::6] + tiny_catalog[1::6]  # 2 of each category
@@ -29,7 +30,7 @@ def test_finetune_trains_only_the_tail_and_the_engine_loads_it(engine, tiny_cata
     head, tail = finetune(model, engine.data_config, products, vocabularies(products, 2), params, device="cpu",
                           framing=engine.framing, locator=engine.locator, views_per_item=2,
                           real_photos=[RealPhoto(Path(p.image_link), (p.extra["article_type"],)) for p in products[:3]],
-                          real_shots=2, workers=1)
+                          real_shots=2, workers=1, cache_frozen=cache_frozen)
 
     assert set(trainable_tail(model)) == {"blocks.6", "conv_head", "bn2"}
     changed = {key for key, value in model.state_dict().items() if not torch.equal(value, before[key])}
@@ -45,3 +46,18 @@ def test_finetune_trains_only_the_tail_and_the_engine_loads_it(engine, tiny_cata
     base = engine.backbone_features(engine.preprocess(image)).numpy()
     after = tuned.backbone_features(tuned.preprocess(image)).numpy()
     assert not np.allclose(base, after, atol=1e-3)
+
+
+def test_the_tail_on_the_frozen_stages_is_the_whole_backbone():
+    model = create_backbone("tf_efficientnet_lite0").model.eval()
+    frozen, tail = split_at_tail(model)
+    pixels = torch.randn(2, 3, 224, 224)
+    with torch.inference_mode():
+        maps = frozen(pixels)
+        assert maps.shape == (2, 192, 7, 7)  # Lite0's input to its last block group
+        assert torch.allclose(tail(maps), model(pixels), atol=1e-5)
+    assert {name for name, _ in tail.named_parameters()} and all(
+        parameter is dict(model.named_parameters())[f"blocks.6.{name[2:]}"]
+        for name, parameter in tail.named_parameters() if name.startswith("0."))  # the model's own modules
+    with pytest.raises(ValueError, match="EfficientNet or MobileNet"):
+        split_at_tail(torch.nn.Linear(3, 3))
