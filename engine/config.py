@@ -58,7 +58,7 @@ class EngineConfig:
     # DEFAULT_QUERY_FRAMING) or views joined by "+", e.g. "whole" or "centre+garment". Packshots: always whole.
     query_framing: str = AUTO_FRAMING
     # What finds the garment for the garment views and the photo's colour (engine/garment.py): "student" (Lite0's
-    # first stages with a mask head, distilled from U²-Net-p) or "u2netp" (the teacher, about ten times dearer).
+    # first stages with a mask head, distilled from U²-Net-p) or "u2netp" (the teacher, about six times dearer).
     garment_model: str = "student"
     # What runs the model (engine/runtime.py): "onnx" (ONNX Runtime on the CPU, no PyTorch in the process),
     # "torch" (PyTorch: the GPU path, torch.compile, training), or "auto": torch where a GPU is, else onnx.
