@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from .attributes import Attributes
+from .pixels import border_connected
 
 # Bump when the colours these functions compute change (prototypes, maths, weights): an index's labels depend
 # on them, so the engine fingerprint carries it.
@@ -362,16 +363,4 @@ def _backdrop(pixels: np.ndarray) -> np.ndarray:
     pixels of that colour."""
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
     paper = np.median(border, axis=0)
-    similar = np.sqrt(((pixels - paper) ** 2).sum(axis=-1)) < BACKDROP_DISTANCE
-    reached = np.zeros_like(similar)
-    reached[0], reached[-1], reached[:, 0], reached[:, -1] = similar[0], similar[-1], similar[:, 0], similar[:, -1]
-    while True:
-        grown = reached.copy()
-        grown[1:] |= reached[:-1]
-        grown[:-1] |= reached[1:]
-        grown[:, 1:] |= reached[:, :-1]
-        grown[:, :-1] |= reached[:, 1:]
-        grown &= similar
-        if (grown == reached).all():
-            return reached
-        reached = grown
+    return border_connected(np.sqrt(((pixels - paper) ** 2).sum(axis=-1)) < BACKDROP_DISTANCE)

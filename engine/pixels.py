@@ -42,3 +42,20 @@ class TensorPreprocess:
         array *= scale
         array -= shift
         return array
+
+
+def border_connected(inside: np.ndarray) -> np.ndarray:
+    """The pixels of the boolean mask ``inside`` that a 4-neighbour path within it joins to the image's border: a
+    backdrop, without the garment's own pixels of the backdrop's colour that the garment encloses."""
+    reached = np.zeros_like(inside)
+    reached[[0, -1], :], reached[:, [0, -1]] = inside[[0, -1], :], inside[:, [0, -1]]
+    while True:
+        grown = reached.copy()
+        grown[1:] |= reached[:-1]
+        grown[:-1] |= reached[1:]
+        grown[:, 1:] |= reached[:, :-1]
+        grown[:, :-1] |= reached[:, 1:]
+        grown &= inside
+        if np.array_equal(grown, reached):
+            return reached
+        reached = grown

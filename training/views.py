@@ -9,6 +9,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
+from engine.pixels import border_connected
+
 Preset = Literal["easy", "hard"]
 
 
@@ -111,18 +113,7 @@ def _cut_out(image: Image.Image) -> Image.Image:
     near = (distance < tolerance) & (spread < _BG_MAX_SPREAD)
     # Only background reachable from the border is cut: a white T-shirt's body, enclosed by its
     # shaded outline, stays opaque where a plain threshold would punch a hole in it.
-    bg = np.zeros_like(near)
-    bg[[0, -1], :], bg[:, [0, -1]] = near[[0, -1], :], near[:, [0, -1]]
-    while True:
-        grown = bg.copy()
-        grown[1:] |= bg[:-1]
-        grown[:-1] |= bg[1:]
-        grown[:, 1:] |= bg[:, :-1]
-        grown[:, :-1] |= bg[:, 1:]
-        grown &= near
-        if np.array_equal(grown, bg):
-            break
-        bg = grown
+    bg = border_connected(near)
     if bg.all():  # nothing but background: keep the whole picture rather than nothing
         bg[:] = False
     # Alpha ramps up with distance inside the background so anti-aliased edges fade out.
