@@ -18,6 +18,7 @@ writes the ONNX model and, beside it, a JSON record of how it was made and what 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import time
@@ -78,7 +79,9 @@ def main() -> None:
     teacher = GarmentLocator.load("u2netp", MASK_SIZE)
 
     def masks_and_maps(name: str, photos, mirror: bool = True) -> tuple:
-        """The teacher's masks and the trunk's maps of ``photos`` (and of their mirror images), cached."""
+        """The teacher's masks and the trunk's maps of ``photos`` (and of their mirror images), cached; the
+        photos are made (rendered) once, and only if a cache is missing."""
+        photos = functools.cache(photos)
         masks = cached(args.work / f"{name}-teacher{MASK_SIZE}.npy", lambda: teacher_masks(photos(), teacher))
 
         def maps(mirrored: bool) -> TrunkMaps:

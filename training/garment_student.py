@@ -264,7 +264,4 @@ def export_student(student: GarmentStudent, path: Path) -> Path:
 
 
 def _rgb(photo: Path | Image.Image) -> Image.Image:
-    if isinstance(photo, Image.Image):
-        return photo.convert("RGB")
-    with Image.open(photo) as image:
-        return image.convert("RGB")
+    return photo.convert("RGB") if isinstance(photo, Image.Image) else load_rgb(photo)
