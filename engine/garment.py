@@ -93,14 +93,10 @@ class GarmentLocator:
         except ImportError as error:
             raise GarmentLocatorUnavailableError(
                 f"finding the garment needs onnxruntime ({error.name} is missing): pip install onnxruntime") from error
-        if model == STUDENT:
-            session = onnxruntime.InferenceSession(str(student_model()), session_options(threads),
-                                                   providers=providers())
-        elif model == TEACHER:
-            session = onnxruntime.InferenceSession(_teacher_model_bytes(), session_options(threads),
-                                                   providers=providers())
-        else:
+        if model not in (STUDENT, TEACHER):
             raise ValueError(f"garment model is {STUDENT!r} or {TEACHER!r}, got {model!r}")
+        source = str(student_model()) if model == STUDENT else _teacher_model_bytes()
+        session = onnxruntime.InferenceSession(source, session_options(threads), providers=providers())
         locator = cls(session, model, size)
         log.info("garment locator: %s (masks %d px) on %s", model, locator.size, session.get_providers()[0])
         return locator
