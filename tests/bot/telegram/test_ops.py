@@ -138,7 +138,9 @@ async def test_the_real_bot_is_alive_while_its_first_index_builds_and_ready_once
         async with await BotProcess.start(environment) as bot:
             async def ready() -> bool:
                 with contextlib.suppress(aiohttp.ClientConnectionError):
-                    async with http.get(base + "/healthz") as health, http.get(base + "/readyz") as readiness:
+                    # Readiness first: a bot that says it is ready must say so in /healthz asked after it (asked
+                    # before, /healthz may still describe the build that was finishing in between).
+                    async with http.get(base + "/readyz") as readiness, http.get(base + "/healthz") as health:
                         seen.append((health.status, await health.json(), readiness.status))
                         return readiness.status == 200
                 return False
