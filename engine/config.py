@@ -25,7 +25,7 @@ AUTO_FRAMING = "auto"
 DEFAULT_MAX_PIXELS = 40_000_000
 # The head that ships with the project, used by ``artifact="auto"`` when it fits the backbone: package data of
 # ``models``, so a checkout and an installed wheel find it alike.
-DEFAULT_ARTIFACT = Path(str(files("models") / "fashion-head-v2.pt"))
+DEFAULT_ARTIFACT = Path(str(files("models") / "fashion-head-v3.pt"))
 AUTO_ARTIFACT = "auto"
 RUNTIMES = ("auto", "onnx", "torch")
 # What finds the garment in a user photo (engine/garment.py): the distilled student, or its teacher U²-Net-p.

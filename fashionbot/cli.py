@@ -150,14 +150,15 @@ CacheRoot = Annotated[Path, typer.Option(help="feature cache directory")]
 def train(
     catalog: Annotated[Path, typer.Option(help="labelled catalog: a styles.csv (images/ beside it) or a feed "
                                                "with article_type/color/gender/usage columns")] = SAMPLE / "styles.csv",
-    out: Annotated[Path, typer.Option(help="artifact file to write")] = Path("models/fashion-head-v2.pt"),
+    out: Annotated[Path, typer.Option(help="artifact file to write")] = Path("models/fashion-head-v3.pt"),
     holdout: Annotated[float, typer.Option(min=0, max=0.9, help="share kept out for testing (0: none)")] = 0.2,
     seed: Annotated[int, typer.Option(help="split seed")] = 0,
     views: Annotated[int, typer.Option(min=1, help="user-like views per training image in the feature cache")] = 8,
     grid: Annotated[bool, typer.Option(help="grid-search lr, weight decay, width, margin on validation")] = True,
     steps: Annotated[int, typer.Option(min=1, help="optimiser steps per fit")] = 400,
-    finetune: Annotated[str, typer.Option(help="fine-tune the backbone's last stage: auto (GPU), on, off")] = "auto",
-    finetune_steps: Annotated[int, typer.Option(min=1, help="fine-tuning steps")] = 3000,
+    finetune: Annotated[str, typer.Option(help="fine-tune the backbone's last stage: on, off, or auto (on a GPU "
+                                               "only)")] = "on",
+    finetune_steps: Annotated[int, typer.Option(min=1, help="fine-tuning steps")] = 800,
     backbone: Annotated[str, typer.Option(help="timm model name")] = "tf_efficientnet_lite0",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
     cache: CacheRoot = Path("var/features"),
@@ -166,7 +167,7 @@ def train(
     framing: Annotated[str, typer.Option(help="how user photos are framed (whole, centre, garment, cutout, "
                                               "mirror, joined by +)")] = "centre+garment",
     workers: Annotated[int | None, typer.Option(min=1, help="view-rendering processes (default: cores - 1)")] = None,
-    version: Annotated[str, typer.Option(help="the artifact's version: it is named fashion-head-v<version>")] = "2",
+    version: Annotated[str, typer.Option(help="the artifact's version: it is named fashion-head-v<version>")] = "3",
 ) -> None:
     """Train attribute heads and a retrieval projection on user-like views and real photos; choose on photos that
     training never sees (the independent generator's, other photographers')."""

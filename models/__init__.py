@@ -1,2 +1,2 @@
-"""Trained artifacts shipped as package data (``fashion-head-v2.pt``, the pose models in ``pose/``); found through
+"""Trained artifacts shipped as package data (``fashion-head-v3.pt``, the pose models in ``pose/``); found through
 ``importlib.resources``."""

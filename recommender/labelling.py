@@ -17,11 +17,12 @@ from catalog.vocabulary import ATTRIBUTES, PARENT, FeedLabel, feed_labels
 from engine.attributes import Attributes
 
 # The lowest top probability at which a packshot labels an attribute the feed leaves unlabelled. Measured with
-# the shipped head (fashion-head-v2) on the 165 demo packshots held out of its training: the lowest probability
-# where the top label is right for about 85 % of the packshots at or above it (category 0.84 of the 61 % it
-# labels, sub-category 0.90 of 96 %, gender 0.92 of 82 %, usage 0.94 of 87 %). Colour never gets there (the
-# sample's colours are ambiguous): 0.7 is its most precise floor, 0.75 of 23 %. A product left unlabelled loses
-# only its re-rank bonus and type filters; a wrong label costs more.
+# the shipped head (fashion-head-v3, packshot colour blended with the pixels' as built) on the 165 demo packshots
+# held out of its training: the lowest probability where the top label is right for about 85 % of the packshots
+# at or above it (category 0.83 of the 58 % it labels, sub-category 0.91 of 93 %, gender 0.88 of 83 %, usage
+# 0.92 of 87 %; head v2's were within 0.04). Colour never gets there (the sample's colours are ambiguous): 0.7
+# labels 44 % at 0.67, and above it precision hardly rises. A product left unlabelled loses only its re-rank bonus
+# and type filters; a wrong label costs more.
 IMAGE_FLOORS: dict[str, float] = {"category": 0.6, "sub_category": 0.5, "colour": 0.7, "gender": 0.6,
                                   "usage": 0.6}
 

@@ -32,7 +32,8 @@ ATTRIBUTE_WEIGHTS = {"category": 1.0, "colour": 0.6, "gender": 0.4, "usage": 0.3
 
 @dataclass(frozen=True)
 class FitParams:
-    # Defaults: the grid's winner on the shared sample (models/fashion-head-v2.pt).
+    # Defaults: head v2's grid winner on the shared sample; each artifact records its own (head v3's grid chose
+    # lr 5e-4 and weight decay 1e-3).
     lr: float = 1e-3
     weight_decay: float = 5e-2
     width: int = 768

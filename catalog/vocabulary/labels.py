@@ -12,7 +12,8 @@ Each source gives what it can, with a confidence that says how directly the shop
   not a fixed list, so a word can mislead ("Jeans" in "Jeans jackets").
 - ``title`` (0.7; 0.55 where its words disagree): words written for people, not for filing.
 
-For each attribute the most confident source wins. A category also gives its parent sub_category; a category
+For each attribute the most confident source wins; where two fields name the same label it is surer than either
+(:func:`corroborated`). A category also gives its parent sub_category; a category
 whose parent contradicts a more confident sub_category is dropped. ``age_group`` kids, toddler, infant or
 newborn turns Men and Women into Boys and Girls. Nothing here raises.
 """
@@ -77,7 +78,9 @@ def _labels(product: Product) -> dict[str, FeedLabel]:
 
     def offer(attribute: str, label: FeedLabel) -> None:
         known = found.get(attribute)
-        if known is None or label.confidence > known.confidence:
+        if known is not None and known.value == label.value and known.feed_field != label.feed_field:
+            found[attribute] = corroborated(known, label)
+        elif known is None or label.confidence > known.confidence:
             found[attribute] = label
 
     _from_taxonomy(_text(product.google_product_category), offer)
@@ -100,6 +103,16 @@ def _labels(product: Product) -> dict[str, FeedLabel]:
         found["gender"] = FeedLabel(_AS_CHILD[gender.value], gender.confidence, gender.evidence + " (a child's)",
                                     gender.feed_field)
     return found
+
+
+def corroborated(first: FeedLabel, second: FeedLabel) -> FeedLabel:
+    """One label that two of the feed's fields name alike: surer than either, as two independent witnesses are
+    (each wrong alone with 1 - its confidence), and never overruled by a packshot the head is merely fairly sure
+    of ("Kurtis" in both a product_type and a title against a head's 0.87 for Kurtas)."""
+    surer, other = (first, second) if first.confidence >= second.confidence else (second, first)
+    confidence = 1.0 - (1.0 - surer.confidence) * (1.0 - other.confidence)
+    return FeedLabel(surer.value, round(confidence, 4), f"{surer.evidence}; {other.feed_field} {other.evidence}",
+                     surer.feed_field)
 
 
 def _text(value: object) -> str:

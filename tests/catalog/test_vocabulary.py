@@ -185,6 +185,21 @@ def test_sources_rank_by_confidence_and_say_where_they_came_from() -> None:
     assert typed["category"].confidence == 0.85
 
 
+def test_two_fields_naming_one_label_are_surer_than_either() -> None:
+    kurti = feed_labels(product(product_type="Apparel > Topwear > Kurtis", title="Aurelia Women Blue Kurti"))
+    assert kurti["category"].value == "Kurtis" and kurti["category"].confidence == pytest.approx(0.955)
+    assert kurti["category"].feed_field == "product_type" and "title" in kurti["category"].evidence
+    assert kurti["sub_category"].confidence == pytest.approx(0.955)  # its parent, from both fields too
+    coloured = feed_labels(product(title="Blue cotton shirt", color="Blue"))
+    assert coloured["colour"].confidence == pytest.approx(1 - 0.05 * 0.3)
+    # Fields that disagree are not witnesses: the surer one stands, as sure as it was.
+    crossed = feed_labels(product(product_type="Shirts", title="Printed T-shirt"))
+    assert crossed["category"].value == "Shirts" and crossed["category"].confidence == 0.85
+    # One field naming a label twice (a path's two parts) is one witness.
+    twice = feed_labels(product(product_type="Shirts > Shirts"))
+    assert twice["category"].confidence == 0.85
+
+
 def test_a_specific_product_type_refines_a_family_node_and_a_stronger_family_drops_a_contradicting_kind() -> None:
     sandals = labels(google_product_category="187", product_type="Footwear > Sandals")
     assert (sandals["category"], sandals["sub_category"]) == ("Sandals", "Sandal")

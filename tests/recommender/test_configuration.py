@@ -97,7 +97,7 @@ async def test_the_default_is_lite0_with_the_shipped_head_even_when_the_hub_answ
         assert engine.head is not None and engine.head.sha256 == HeadArtifact.load(DEFAULT_ARTIFACT).sha256
         assert recommender.rerank is not None
         assert recommender.min_similarity == engine.head.training["nothing_close"]["min_similarity"]
-        assert readiness.model == {"backbone": LITE0, "head": "fashion-head-v2", "rerank": True,
+        assert readiness.model == {"backbone": LITE0, "head": "fashion-head-v3", "rerank": True,
                                    "min_similarity": recommender.min_similarity}
         assert readiness.warnings == [] and not said_about_heads(caplog)
         # the first build reported each batch of two images, up to all six

@@ -83,7 +83,8 @@ def test_train_writes_an_artifact_the_engine_loads(tmp_path, tiny_features, tiny
                            grid=Grid(lr=(1e-3, 3e-3), weight_decay=(1e-2,), width=(64,), margin=(0.2,),
                                      category_metric_weight=(0.5,)),
                            base=FitParams(steps=40, batch_items=16, proj_dim=16, real_items=4),
-                           real=real_photo_set(tmp_path), real_validation=0.3, real_shots=2, validation_photos=1)
+                           real=real_photo_set(tmp_path), real_validation=0.3, real_shots=2, validation_photos=1,
+                           finetune="off")
     report = train(options, progress=False)
     assert report.held_out == 6 and report.items == 30 and len(report.grid.trials) == 2
     artifact = HeadArtifact.load(report.artifact)
