@@ -75,13 +75,18 @@ def feed_labels(product: Product) -> dict[str, FeedLabel]:
 
 def _labels(product: Product) -> dict[str, FeedLabel]:
     found: dict[str, FeedLabel] = {}
+    witnesses: dict[str, dict[str, FeedLabel]] = {}  # attribute → each field's surest naming of its label
 
     def offer(attribute: str, label: FeedLabel) -> None:
         known = found.get(attribute)
-        if known is not None and known.value == label.value and known.feed_field != label.feed_field:
-            found[attribute] = corroborated(known, label)
+        if known is not None and known.value == label.value:
+            said = witnesses[attribute]
+            if label.feed_field not in said or label.confidence > said[label.feed_field].confidence:
+                said[label.feed_field] = label
+                found[attribute] = corroborated(list(said.values()))
         elif known is None or label.confidence > known.confidence:
             found[attribute] = label
+            witnesses[attribute] = {label.feed_field: label}
 
     _from_taxonomy(_text(product.google_product_category), offer)
     # Where the taxonomy says the product is something else (a mug, a bag), words that look like a kind or a
@@ -105,14 +110,16 @@ def _labels(product: Product) -> dict[str, FeedLabel]:
     return found
 
 
-def corroborated(first: FeedLabel, second: FeedLabel) -> FeedLabel:
-    """One label that two of the feed's fields name alike: surer than either, as two independent witnesses are
-    (each wrong alone with 1 - its confidence), and never overruled by a packshot the head is merely fairly sure
-    of ("Kurtis" in both a product_type and a title against a head's 0.87 for Kurtas)."""
-    surer, other = (first, second) if first.confidence >= second.confidence else (second, first)
-    confidence = 1.0 - (1.0 - surer.confidence) * (1.0 - other.confidence)
-    return FeedLabel(surer.value, round(confidence, 4), f"{surer.evidence}; {other.feed_field} {other.evidence}",
-                     surer.feed_field)
+def corroborated(labels: list[FeedLabel]) -> FeedLabel:
+    """One label as several of the feed's fields name it (one label each): surer than any, as independent
+    witnesses are (each wrong alone with 1 - its confidence), so that a packshot the head is merely fairly sure of
+    does not overrule them ("Kurtis" in both a product_type and a title against a head's 0.87 for Kurtas)."""
+    surest, *others = sorted(labels, key=lambda label: label.confidence, reverse=True)
+    doubt = 1.0 - surest.confidence
+    for other in others:
+        doubt *= 1.0 - other.confidence
+    evidence = "; ".join([surest.evidence, *(f"{other.feed_field} {other.evidence}" for other in others)])
+    return FeedLabel(surest.value, round(1.0 - doubt, 4), evidence, surest.feed_field)
 
 
 def _text(value: object) -> str:

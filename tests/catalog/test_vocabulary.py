@@ -195,9 +195,15 @@ def test_two_fields_naming_one_label_are_surer_than_either() -> None:
     # Fields that disagree are not witnesses: the surer one stands, as sure as it was.
     crossed = feed_labels(product(product_type="Shirts", title="Printed T-shirt"))
     assert crossed["category"].value == "Shirts" and crossed["category"].confidence == 0.85
-    # One field naming a label twice (a path's two parts) is one witness.
+    # One field naming a label twice (a path's two parts; a part and its child's parent) is one witness.
     twice = feed_labels(product(product_type="Shirts > Shirts"))
     assert twice["category"].confidence == 0.85
+    topwear = feed_labels(product(product_type="Topwear > Kurtis", title="Kurti"))
+    assert topwear["sub_category"].confidence == pytest.approx(0.955)
+    # Three fields: the taxonomy's leaf, the shop's type and the title.
+    three = feed_labels(product(google_product_category="2271", product_type="Dresses", title="Linen dress"))
+    assert three["category"].value == "Dresses"
+    assert three["category"].confidence == pytest.approx(1 - 0.05 * 0.15 * 0.3, abs=1e-4)
 
 
 def test_a_specific_product_type_refines_a_family_node_and_a_stronger_family_drops_a_contradicting_kind() -> None:
