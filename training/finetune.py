@@ -35,10 +35,10 @@ from .data import load_rgb
 from .fit import (
     FitParams,
     Objective,
+    class_balanced_weights,
     label_matrix,
     optimiser_for,
     pair_step,
-    real_photo_weights,
     sampling_weights,
     set_loss,
 )
@@ -220,7 +220,8 @@ def finetune(model: nn.Module, data_config: dict, products: Sequence[Product], v
     views: Pool = view_pixels
     real: tuple[Pool, torch.Tensor] | None = real_pixels
     forward: nn.Module = model
-    if cache_frozen if cache_frozen is not None else device.type == "cpu":
+    cache_frozen = device.type == "cpu" if cache_frozen is None else cache_frozen
+    if cache_frozen:
         frozen, forward = split_at_tail(model, stages)
         clean, views = MapPool(clean_pixels, frozen), MapPool(view_pixels, frozen)
         real = (MapPool(real_pixels[0], frozen), real_pixels[1]) if real_pixels else None
@@ -231,7 +232,7 @@ def finetune(model: nn.Module, data_config: dict, products: Sequence[Product], v
              views_per_item, len(real[0]) // max(real_shots, 1) if real else 0, real_shots)
     dtype = autocast_dtype(device)
     batch = min(params.batch_items, len(products))
-    real_draws = real_photo_weights(real[1].cpu().numpy(), params.balance) if real else None
+    real_draws = class_balanced_weights(real[1].cpu().numpy(), params.balance) if real else None
 
     head.train()
     for step in tqdm(range(params.steps), desc="fine-tune", disable=not progress, leave=False):
@@ -245,7 +246,7 @@ def finetune(model: nn.Module, data_config: dict, products: Sequence[Product], v
                              views.batch(second_rows.to(device), mirror[batch:].to(device)))
         pixels = torch.cat([first, second])
         photo_rows = None
-        if real and real_draws is not None:
+        if real is not None and real_draws is not None:
             photo_rows = torch.multinomial(real_draws, min(params.real_items, len(real[0])), replacement=True,
                                            generator=generator)
             pixels = torch.cat([pixels, real[0].batch(photo_rows.to(device))])

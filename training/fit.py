@@ -85,7 +85,7 @@ class RealPhotoBatches:
         self.features = torch.from_numpy(photos.features[keep]).to(device)
         self.allowed = torch.from_numpy(photos.allowed[keep]).to(device)
         self.size, self.weight = min(params.real_items, len(self.features)), params.real_weight
-        self.draw_weights = real_photo_weights(photos.allowed[keep], params.balance)
+        self.draw_weights = class_balanced_weights(photos.allowed[keep], params.balance)
         self.generator = generator
 
     def loss(self, head: FashionHead) -> torch.Tensor | None:
@@ -213,11 +213,11 @@ def pair_step(objective: Objective, optimiser: torch.optim.Optimizer, schedule, 
     return loss
 
 
-def real_photo_weights(allowed: np.ndarray, balance: float) -> torch.Tensor:
-    """Per-photo drawing weight ∝ (photos sharing its label set)^-balance."""
-    if len(allowed) == 0:
+def class_balanced_weights(labels: np.ndarray, balance: float) -> torch.Tensor:
+    """Per-row drawing weight ∝ (rows with the same label, or label set: a row of a 2-D array)^-balance."""
+    if len(labels) == 0:
         return torch.ones(0)
-    _, inverse, counts = np.unique(allowed, axis=0, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(labels, axis=0, return_inverse=True, return_counts=True)
     return torch.from_numpy(counts[np.ravel(inverse)].astype(np.float64) ** -balance).float()
 
 
@@ -225,7 +225,5 @@ def sampling_weights(categories: torch.Tensor | None, n_items: int, balance: flo
     """Per-item sampling weight ∝ (size of its category)^-balance; items without a category count as one class."""
     if categories is None:
         return torch.ones(n_items)
-    values = categories.cpu().numpy()
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    return torch.from_numpy(counts[inverse].astype(np.float64) ** -balance).float()
+    return class_balanced_weights(categories.cpu().numpy(), balance)
 

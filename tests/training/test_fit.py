@@ -11,7 +11,7 @@ from engine import Engine, EngineConfig
 from engine.heads import HeadArtifact
 from training.data import split, vocabularies
 from training.evaluation import rank_catalog, retrieval_metrics
-from training.fit import FitParams, fit_head, real_photo_weights
+from training.fit import FitParams, class_balanced_weights, fit_head
 from training.grid import Grid, Validation
 
 pytestmark = pytest.mark.slow
@@ -104,10 +104,10 @@ def test_real_photos_are_drawn_with_the_items_class_balance():
     tshirt, blouse = [True, False, False], [False, True, False]
     pants_or_tshirt = [True, False, True]  # a coarse label that may mean either is a class of its own
     allowed = np.array([tshirt] * 9 + [blouse] + [pants_or_tshirt] * 4, bool)
-    uniform = real_photo_weights(allowed, 1.0).numpy()
+    uniform = class_balanced_weights(allowed, 1.0).numpy()
     shares = [uniform[:9].sum(), uniform[9:10].sum(), uniform[10:].sum()]
     assert np.allclose(shares, shares[0])  # every label set drawn as often
-    assert np.allclose(real_photo_weights(allowed, 0.0).numpy(), 1.0)  # natural frequencies
-    square_root = real_photo_weights(allowed, 0.5).numpy()
+    assert np.allclose(class_balanced_weights(allowed, 0.0).numpy(), 1.0)  # natural frequencies
+    square_root = class_balanced_weights(allowed, 0.5).numpy()
     assert square_root[9] / square_root[0] == pytest.approx(3.0)  # 9 T-shirts vs 1 blouse: 1/√1 over 1/√9
-    assert real_photo_weights(np.zeros((0, 3), bool), 0.5).numel() == 0
+    assert class_balanced_weights(np.zeros((0, 3), bool), 0.5).numel() == 0
